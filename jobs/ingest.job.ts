@@ -1,0 +1,27 @@
+import { addDays, dayIn, parseDay } from '../src/domain/day';
+import type { JobDefinition } from './job-definition';
+
+export interface IngestJobData {
+  day: string;
+  trigger?: string;
+}
+
+export class IngestFailedError extends Error {}
+
+/** 日监测, part 1: every configured source's values for one day. */
+export const ingestJob = {
+  name: 'ingest',
+  slot: (data) => parseDay(data.day),
+  schedule: {
+    cron: (config) => config.ingest.schedule,
+    // Case data are T+1: the run on the 28th takes in the 27th.
+    dataAt: (config, fireTime) => ({ day: addDays(dayIn(config.timezone, fireTime), -config.ingest.lagDays), trigger: 'daemon' }),
+  },
+  async handle(ctx, data) {
+    const results = await ctx.services.ingest.ingestDay(parseDay(data.day), { trigger: data.trigger ?? 'daemon' });
+    const failed = results.filter((r) => r.status === 'failed');
+    // A failed source fails the job so BullMQ retries it; the sources that succeeded are unchanged by the retry.
+    if (failed.length > 0) throw new IngestFailedError(failed.map((f) => `${f.source}: ${f.error}`).join('; '));
+    return results.map(({ source, runId, accepted, revised, unchanged, rejected }) => ({ source, runId, accepted, revised, unchanged, rejected }));
+  },
+} satisfies JobDefinition<IngestJobData>;

@@ -1,0 +1,28 @@
+import type { DubanConfig } from '../src/config/load-config';
+import type { Db } from '../src/db/database';
+import type { Logger } from '../src/logger';
+import type { IngestService } from '../src/services/ingest.service';
+
+/** What a handler may use. Handlers stay thin: they name the slot and call a service. */
+export interface JobContext {
+  config: DubanConfig;
+  db: Db;
+  logger: Logger;
+  services: { ingest: IngestService };
+}
+
+export interface JobDefinition<Data> {
+  name: string;
+  /** The slot this job fills, e.g. a day; with the name it makes the BullMQ job id and the job_runs key. */
+  slot(data: Data): string;
+  /** When the daemon enqueues it, as a cron expression in the configured time zone; and what for. */
+  schedule?: { cron(config: DubanConfig): string; dataAt(config: DubanConfig, fireTime: Date): Data };
+  handle(ctx: JobContext, data: Data): Promise<unknown>;
+}
+
+/** BullMQ job ids cannot contain ':'; days and ISO weeks never do. */
+export function jobId(name: string, slot: string): string {
+  const id = `${name}-${slot}`;
+  if (id.includes(':')) throw new Error(`job id must not contain ':': ${id}`);
+  return id;
+}

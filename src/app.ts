@@ -1,0 +1,57 @@
+import type { JobContext } from '../jobs';
+import { DubanConfig, loadConfig } from './config/load-config';
+import { DubanEnv, loadEnv } from './config/env';
+import { createDatabase, DatabaseHandle } from './db/database';
+import { migrateToLatest } from './db/migrator';
+import { createLogger, Logger } from './logger';
+import { syncCatalogue } from './services/catalogue-sync.service';
+import { IngestService } from './services/ingest.service';
+
+/** The composition root: configuration read once, one database pool, the services built on them. */
+export interface App {
+  config: DubanConfig;
+  env: DubanEnv;
+  logger: Logger;
+  database: DatabaseHandle;
+  services: JobContext['services'];
+  jobContext: JobContext;
+  close(): Promise<void>;
+}
+
+export interface OpenAppOptions {
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Migrate and sync the catalogue from config before use (the daemon and the ingest command do). */
+  prepare?: boolean;
+  now?: () => Date;
+}
+
+export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
+  const config = loadConfig(opts.configPath);
+  const env = loadEnv(opts.env);
+  const logger = opts.logger ?? createLogger();
+  const database = createDatabase(env.databaseUrl);
+  try {
+    if (opts.prepare) {
+      await migrateToLatest(database.db);
+      const sync = await syncCatalogue(database.db, config);
+      logger.info(sync, 'catalogue synced from config');
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const services = {
+    ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now: opts.now }),
+  };
+  return {
+    config,
+    env,
+    logger,
+    database,
+    services,
+    jobContext: { config, db: database.db, logger, services },
+    close: () => database.close(),
+  };
+}

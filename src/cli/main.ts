@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError } from '../config/config-error';
+import { ingestCommand } from './ingest.command';
+import { migrateCommand } from './migrate.command';
+import { rejectsCommand } from './rejects.command';
+import { startCommand } from './start.command';
+
+export function buildProgram(): Command {
+  return new Command('duban')
+    .description('督办：政务服务指标日监测、周交办、对账销号')
+    .option('--config <path>', '主配置文件（默认 config/duban.yaml，或环境变量 DUBAN_CONFIG）')
+    .showHelpAfterError()
+    .addCommand(migrateCommand())
+    .addCommand(ingestCommand())
+    .addCommand(rejectsCommand())
+    .addCommand(startCommand());
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      // Operators get the message, not a stack trace; LOG_LEVEL=debug shows the rest.
+      console.error(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
+      if (process.env.LOG_LEVEL === 'debug') console.error(err);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,37 @@
+import { Command, Option } from 'commander';
+import { parseDay } from '../domain/day';
+import { IngestRunRepository } from '../repositories/ingest-run.repository';
+import { table } from './output';
+import { withApp } from './with-app';
+
+export function rejectsCommand(): Command {
+  return new Command('rejects')
+    .description('列出被拒收的行：来源文件、行号、原文、原因代码和说明')
+    .addOption(new Option('--run <id>', '某次采集运行的拒收行').argParser((v) => Number.parseInt(v, 10)))
+    .addOption(new Option('--day <YYYY-MM-DD>', '某一天所有采集运行的拒收行').argParser(parseDay))
+    .addOption(new Option('--format <format>', '输出格式').choices(['table', 'json']).default('table'))
+    .option('--limit <n>', '最多列出多少行', (v) => Number.parseInt(v, 10), 1000)
+    .action(async (opts: { run?: number; day?: string; format: string; limit: number }, cmd: Command) => {
+      if (opts.run === undefined && opts.day === undefined) throw new Error('请给出 --run 或 --day');
+      await withApp(cmd, {}, async (app) => {
+        const runs = new IngestRunRepository(app.database.db);
+        const runIds = opts.run !== undefined ? [opts.run] : (await runs.forDay(opts.day!)).map((r) => r.id);
+        const rows = await runs.rejects(runIds, opts.limit);
+        if (opts.format === 'json') {
+          console.log(JSON.stringify(rows, null, 2));
+          return;
+        }
+        if (rows.length === 0) {
+          console.log('没有拒收的行。');
+          return;
+        }
+        console.log(
+          table(
+            ['运行号', '文件', '行号', '原因代码', '说明', '原文'],
+            rows.map((r) => [r.run_id, r.input, r.line_no, r.reason, r.message, r.raw.length > 60 ? `${r.raw.slice(0, 57)}...` : r.raw]),
+          ),
+        );
+        if (rows.length === opts.limit) console.log(`\n只列出了前 ${opts.limit} 行，可用 --limit 调整。`);
+      });
+    });
+}

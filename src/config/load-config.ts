@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import cron from 'node-cron';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
+import { PROJECT_ROOT } from '../project-root';
+import { ConfigError, ConfigProblem, formatPath } from './config-error';
+import {
+  IndicatorConfig,
+  indicatorsFileSchema,
+  MainFile,
+  mainFileSchema,
+  SourceConfig,
+  UnitConfig,
+  unitsFileSchema,
+} from './schema';
+
+export interface DubanConfig {
+  /** Absolute path of the main file; other paths in it are resolved against its folder. */
+  file: string;
+  timezone: string;
+  ingest: MainFile['ingest'];
+  sources: SourceConfig[];
+  indicators: IndicatorConfig[];
+  units: UnitConfig[];
+}
+
+export const DEFAULT_CONFIG_PATH = path.join(PROJECT_ROOT, 'config', 'duban.yaml');
+
+/**
+ * Reads and validates the whole configuration once. Every problem found is reported together, each with the file,
+ * the key path and the line, so an operator can fix them in one pass; nothing is half-loaded.
+ */
+export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CONFIG_PATH): DubanConfig {
+  const mainPath = path.resolve(file);
+  const problems: ConfigProblem[] = [];
+  const main = readYaml(mainPath, mainFileSchema, problems);
+  if (!main) throw new ConfigError(problems);
+
+  const dir = path.dirname(mainPath);
+  const unitsPath = path.resolve(dir, main.catalogue.units);
+  const indicatorsPath = path.resolve(dir, main.catalogue.indicators);
+  const units = readYaml(unitsPath, unitsFileSchema, problems)?.units;
+  const indicators = readYaml(indicatorsPath, indicatorsFileSchema, problems)?.indicators;
+
+  if (!cron.validate(main.ingest.schedule)) {
+    problems.push({ file: mainPath, path: 'ingest.schedule', message: `不是有效的 cron 表达式：${main.ingest.schedule}` });
+  }
+  checkUnique(main.sources.map((s) => s.name), mainPath, 'sources', 'name', problems);
+  const sources = main.sources.map((s) => (s.type === 'csv' ? { ...s, path: path.resolve(dir, s.path) } : s));
+
+  if (units) checkUnits(units, unitsPath, problems);
+  if (indicators) {
+    checkUnique(indicators.map((i) => i.code), indicatorsPath, 'indicators', 'code', problems);
+    checkUnique(indicators.map((i) => i.name), indicatorsPath, 'indicators', 'name', problems);
+    if (units) {
+      const kinds = new Map(units.map((u) => [u.code, u.kind]));
+      indicators.forEach((ind, i) => {
+        if (ind.sourceDepartment && kinds.get(ind.sourceDepartment) !== 'department') {
+          problems.push({
+            file: indicatorsPath,
+            path: `indicators[${i}].sourceDepartment`,
+            message: `“${ind.sourceDepartment}”不是 ${path.basename(unitsPath)} 中的部门`,
+          });
+        }
+      });
+    }
+  }
+  if (problems.length > 0 || !units || !indicators) throw new ConfigError(problems);
+  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, sources, indicators, units };
+}
+
+function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ file, path: '', message: `无法读取文件：${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+    return undefined;
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      problems.push({ file, path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML 语法错误：${e.message}` });
+    }
+    return undefined;
+  }
+  const result = schema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    problems.push({ file, path: formatPath(issue.path), line: lineOf(doc, issue.path, lineCounter), message: issue.message });
+  }
+  return undefined;
+}
+
+/** The line of the deepest node along the path that exists, so a missing key points at its parent. */
+function lineOf(doc: ReturnType<typeof parseDocument>, keyPath: ReadonlyArray<PropertyKey>, lc: LineCounter): number | undefined {
+  for (let n = keyPath.length; n >= 0; n--) {
+    const node = doc.getIn(keyPath.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function checkUnique(values: string[], file: string, list: string, key: string, problems: ConfigProblem[]): void {
+  const seen = new Map<string, number>();
+  values.forEach((v, i) => {
+    const first = seen.get(v);
+    if (first !== undefined) problems.push({ file, path: `${list}[${i}].${key}`, message: `“${v}”与 ${list}[${first}] 重复` });
+    else seen.set(v, i);
+  });
+}
+
+function checkUnits(units: UnitConfig[], file: string, problems: ConfigProblem[]): void {
+  checkUnique(units.map((u) => u.code), file, 'units', 'code', problems);
+  // A unit is named in data by code, name or alias, so all three share one namespace.
+  const names = new Map<string, string>();
+  units.forEach((u, i) => {
+    for (const label of [u.code, u.name, ...u.aliases]) {
+      const owner = names.get(label);
+      if (owner && owner !== u.code) {
+        problems.push({ file, path: `units[${i}]`, message: `名称或别名“${label}”已被单位 ${owner} 使用` });
+      }
+      names.set(label, u.code);
+    }
+  });
+  const codes = new Set(units.map((u) => u.code));
+  units.forEach((u, i) => {
+    if (u.parent && !codes.has(u.parent)) {
+      problems.push({ file, path: `units[${i}].parent`, message: `上级单位“${u.parent}”不存在` });
+    }
+  });
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+// Operators read these messages, so zod speaks Chinese.
+z.config(z.locales.zhCN());
+
+const code = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, '代码只能用小写字母、数字和下划线，且以字母开头');
+
+const contactSchema = z
+  .object({
+    name: z.string().min(1),
+    email: z.email().optional(),
+    phone: z.string().optional(),
+    role: z.string().optional(),
+  })
+  .strict();
+
+export const unitSchema = z
+  .object({
+    code,
+    name: z.string().min(1),
+    kind: z.enum(['city', 'county', 'department']),
+    parent: code.optional(),
+    aliases: z.array(z.string().min(1)).default([]),
+    contacts: z.array(contactSchema).default([]),
+  })
+  .strict();
+
+export const indicatorSchema = z
+  .object({
+    code,
+    name: z.string().min(1),
+    unit: z.string().default('%'),
+    kind: z.enum(['percent', 'count', 'number']),
+    direction: z.enum(['higher', 'lower']),
+    formula: z.string().default(''),
+    alert: z.number().nullable().default(null),
+    benchmark: z.number().nullable().default(null),
+    weight: z.number().nonnegative().default(0),
+    source: z.string().default(''),
+    sourceDepartment: code.optional(),
+  })
+  .strict();
+
+export const unitsFileSchema = z.object({ units: z.array(unitSchema).min(1) }).strict();
+export const indicatorsFileSchema = z.object({ indicators: z.array(indicatorSchema).min(1) }).strict();
+
+const sourceName = z.string().regex(/^[A-Za-z0-9_.-]+$/, '数据源名称只能用字母、数字、点、下划线和连字符');
+
+const csvSourceSchema = z
+  .object({
+    name: sourceName,
+    type: z.literal('csv'),
+    path: z.string().min(1),
+    pattern: z.string().default('*{yyyymmdd}*.csv'),
+    encoding: z.enum(['auto', 'utf-8', 'gbk']).default('auto'),
+    format: z.enum(['auto', 'long', 'wide']).default('auto'),
+    delimiter: z.string().length(1).default(','),
+    percentScale: z.enum(['auto', 'percent', 'fraction']).default('auto'),
+  })
+  .strict();
+
+const httpJsonSourceSchema = z
+  .object({
+    name: sourceName,
+    type: z.literal('http-json'),
+    url: z.string().min(1).refine((u) => u.includes('{day}') || u.includes('{yyyymmdd}'), 'URL 模板中应含有 {day} 或 {yyyymmdd}'),
+    tokenEnv: z.string().optional(),
+    recordsPath: z.string().default(''),
+    fields: z
+      .object({ unit: z.string(), indicator: z.string(), value: z.string(), day: z.string().optional() })
+      .strict(),
+    timeoutMs: z.number().int().positive().default(30_000),
+    retries: z.number().int().min(0).max(10).default(3),
+    maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    percentScale: z.enum(['auto', 'percent', 'fraction']).default('auto'),
+  })
+  .strict();
+
+const demoSourceSchema = z
+  .object({
+    name: sourceName,
+    type: z.literal('demo'),
+    seed: z.number().int().default(1),
+    anomalyRate: z.number().min(0).max(1).default(0.02),
+    missingRate: z.number().min(0).max(1).default(0.005),
+  })
+  .strict();
+
+export const sourceSchema = z.discriminatedUnion('type', [csvSourceSchema, httpJsonSourceSchema, demoSourceSchema]);
+
+export const mainFileSchema = z
+  .object({
+    timezone: z
+      .string()
+      .default('Asia/Shanghai')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, '不是有效的 IANA 时区名称（例如 Asia/Shanghai）'),
+    catalogue: z
+      .object({ indicators: z.string().default('indicators.yaml'), units: z.string().default('units.yaml') })
+      .strict()
+      .default({ indicators: 'indicators.yaml', units: 'units.yaml' }),
+    ingest: z
+      .object({
+        schedule: z.string().default('0 8 * * *'),
+        lagDays: z.number().int().min(0).max(31).default(1),
+        lookbackDays: z.number().int().min(0).max(366).default(14),
+        attempts: z.number().int().min(1).max(20).default(3),
+      })
+      .strict()
+      .default({ schedule: '0 8 * * *', lagDays: 1, lookbackDays: 14, attempts: 3 }),
+    sources: z.array(sourceSchema).default([]),
+  })
+  .strict();
+
+export type UnitConfig = z.infer<typeof unitSchema>;
+export type IndicatorConfig = z.infer<typeof indicatorSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type CsvSourceConfig = z.infer<typeof csvSourceSchema>;
+export type HttpJsonSourceConfig = z.infer<typeof httpJsonSourceSchema>;
+export type DemoSourceConfig = z.infer<typeof demoSourceSchema>;
+export type MainFile = z.infer<typeof mainFileSchema>;

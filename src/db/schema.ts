@@ -1,0 +1,117 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Postgres `numeric` arrives as a string so no digit is lost; `date` as `YYYY-MM-DD`. */
+export type Numeric = ColumnType<string, string | number, string | number>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface UnitsTable {
+  id: Generated<number>;
+  code: string;
+  name: string;
+  kind: 'city' | 'county' | 'department';
+  parent_code: string | null;
+  aliases: ColumnType<string[], string[], string[]>;
+  contacts: ColumnType<unknown, string, string>;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface IndicatorsTable {
+  id: Generated<number>;
+  code: string;
+  name: string;
+  unit: string;
+  kind: 'percent' | 'count' | 'number';
+  direction: 'higher' | 'lower';
+  formula: string;
+  alert_value: Numeric | null;
+  benchmark_value: Numeric | null;
+  weight: Numeric;
+  source_system: string;
+  source_department: string | null;
+  active: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface IngestRunsTable {
+  id: Generated<number>;
+  day: string;
+  source: string;
+  trigger: string;
+  status: RunStatus;
+  inputs: ColumnType<string[], string | undefined, string>;
+  accepted: Generated<number>;
+  revised: Generated<number>;
+  unchanged: Generated<number>;
+  rejected: Generated<number>;
+  error: string | null;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface ObservationsTable {
+  id: Generated<number>;
+  indicator_id: number;
+  unit_id: number;
+  day: string;
+  value: Numeric;
+  first_run_id: number;
+  run_id: number;
+  recorded_at: CreatedAt;
+  revised_at: Date | null;
+}
+
+export interface ObservationRevisionsTable {
+  id: Generated<number>;
+  observation_id: number;
+  old_value: Numeric;
+  new_value: Numeric;
+  run_id: number;
+  revised_at: CreatedAt;
+}
+
+export interface IngestRejectsTable {
+  id: Generated<number>;
+  run_id: number;
+  source: string;
+  input: string;
+  line_no: number | null;
+  raw: string;
+  reason: string;
+  message: string;
+  created_at: CreatedAt;
+}
+
+export interface JobRunsTable {
+  id: Generated<number>;
+  job: string;
+  slot: string;
+  status: RunStatus;
+  attempts: Generated<number>;
+  worker: string;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface Database {
+  units: UnitsTable;
+  indicators: IndicatorsTable;
+  ingest_runs: IngestRunsTable;
+  observations: ObservationsTable;
+  observation_revisions: ObservationRevisionsTable;
+  ingest_rejects: IngestRejectsTable;
+  job_runs: JobRunsTable;
+}
+
+export type UnitRow = Selectable<UnitsTable>;
+export type IndicatorRow = Selectable<IndicatorsTable>;
+export type IngestRunRow = Selectable<IngestRunsTable>;
+export type IngestRejectRow = Selectable<IngestRejectsTable>;
+export type NewIngestReject = Insertable<IngestRejectsTable>;
+export type JobRunRow = Selectable<JobRunsTable>;

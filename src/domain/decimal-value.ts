@@ -1,0 +1,73 @@
+/**
+ * Exact handling of the numbers sources send. Values are kept as decimal strings end to end (Postgres `numeric`),
+ * because 0.995 × 100 in floating point is 99.49999999999999 and an auditor must see what was reported.
+ */
+
+const PLAIN_DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const EXPONENT = /^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$/;
+const NOT_FINITE = /^[+-]?(nan|inf|infinity|∞)$/i;
+// Excel writes #DIV/0! into exports where a rate's denominator was zero.
+const EXCEL_DIV0 = /^#div\/0!$/i;
+
+export type ParsedNumber =
+  | { ok: true; value: string; hadPercentSign: boolean }
+  | { ok: false; problem: 'empty' | 'not_numeric' | 'not_finite' };
+
+/** Parses `99.5`, `99.5%`, `1,234`, `１２.５` (full-width) or `1e2` into a canonical decimal string. */
+export function parseDecimal(input: string): ParsedNumber {
+  let text = toHalfWidth(input).trim();
+  if (text === '') return { ok: false, problem: 'empty' };
+  if (NOT_FINITE.test(text) || EXCEL_DIV0.test(text)) return { ok: false, problem: 'not_finite' };
+  let hadPercentSign = false;
+  if (text.endsWith('%')) {
+    hadPercentSign = true;
+    text = text.slice(0, -1).trim();
+  }
+  if (/^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$/.test(text)) text = text.replaceAll(',', '');
+  if (PLAIN_DECIMAL.test(text)) return { ok: true, value: canonical(text), hadPercentSign };
+  if (EXPONENT.test(text)) {
+    const n = Number(text);
+    if (!Number.isFinite(n)) return { ok: false, problem: 'not_finite' };
+    return { ok: true, value: canonical(String(n)), hadPercentSign };
+  }
+  return { ok: false, problem: 'not_numeric' };
+}
+
+/** `value × 10^places` done on the digits, so no binary rounding creeps in. */
+export function shiftDecimal(value: string, places: number): string {
+  const negative = value.startsWith('-');
+  const digits = negative ? value.slice(1) : value;
+  const [intPart = '0', fracPart = ''] = digits.split('.');
+  let all = intPart + fracPart;
+  let point = intPart.length + places;
+  if (point < 0) {
+    all = '0'.repeat(-point) + all;
+    point = 0;
+  }
+  if (point > all.length) all += '0'.repeat(point - all.length);
+  const shifted = canonical(`${all.slice(0, point) || '0'}.${all.slice(point)}`);
+  return negative && shifted !== '0' ? `-${shifted}` : shifted;
+}
+
+export function compareDecimal(a: string, b: string): number {
+  return Number(a) - Number(b) || 0;
+}
+
+function canonical(text: string): string {
+  let t = text.startsWith('+') ? text.slice(1) : text;
+  const negative = t.startsWith('-');
+  if (negative) t = t.slice(1);
+  if (t.startsWith('.')) t = `0${t}`;
+  let [i = '0', f = ''] = t.split('.');
+  i = i.replace(/^0+(?=\d)/, '');
+  f = f.replace(/0+$/, '');
+  const out = f ? `${i}.${f}` : i;
+  return negative && out !== '0' ? `-${out}` : out;
+}
+
+function toHalfWidth(s: string): string {
+  // Chinese input methods produce full-width digits, signs and the full-width percent sign.
+  return /[\uFF01-\uFF5E\u3000]/.test(s)
+    ? s.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ')
+    : s;
+}

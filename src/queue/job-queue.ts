@@ -1,0 +1,38 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobId, JobName } from '../../jobs';
+
+export const QUEUE_NAME = 'duban';
+
+export interface EnqueueOptions {
+  attempts: number;
+  /** A job of this id that failed every attempt is run again (backfill), instead of being left as is. */
+  retryFailed?: boolean;
+}
+
+/** The one queue of duban's jobs. Job ids name their slot, so enqueueing a slot twice adds it once. */
+export class JobQueue {
+  readonly queue: Queue;
+
+  constructor(connection: Redis, prefix: string) {
+    this.queue = new Queue(QUEUE_NAME, { connection, prefix });
+  }
+
+  async enqueue(name: JobName, slot: string, data: object, opts: EnqueueOptions): Promise<string> {
+    const id = jobId(name, slot);
+    const job = await this.queue.add(name, data, {
+      jobId: id,
+      attempts: opts.attempts,
+      backoff: { type: 'exponential', delay: 30_000 },
+      // Kept a while so a second enqueue of the same slot is recognised in Redis too; job_runs is the lasting guard.
+      removeOnComplete: { age: 14 * 86_400 },
+      removeOnFail: { age: 30 * 86_400 },
+    });
+    if (opts.retryFailed && (await job.isFailed())) await job.retry('failed');
+    return id;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

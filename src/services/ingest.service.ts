@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import type pg from 'pg';
+import type { DubanConfig } from '../config/load-config';
+import type { Db } from '../db/database';
+import { inClientTransaction } from '../db/client-session';
+import { Day, dayIn } from '../domain/day';
+import { Catalogue } from '../ingest/catalogue';
+import { createSource } from '../ingest/create-source';
+import { validateRecord, ValidationContext } from '../ingest/row-validator';
+import type { IngestSource, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
+import type { Logger } from '../logger';
+import { CatalogueRepository } from '../repositories/catalogue.repository';
+import { IngestRunRepository, RunCounts } from '../repositories/ingest-run.repository';
+import { ObservationStagingRepository, StagedRow } from '../repositories/observation-staging.repository';
+
+export interface SourceRunResult extends RunCounts {
+  runId: number;
+  source: string;
+  status: 'succeeded' | 'failed';
+  error?: string;
+  inputs: InputInfo[];
+}
+
+export interface IngestDeps {
+  db: Db;
+  pool: pg.Pool;
+  config: Pick<DubanConfig, 'timezone' | 'sources'>;
+  logger: Logger;
+  /** Injected so tests can stand on a chosen day. */
+  now?: () => Date;
+}
+
+/**
+ * Takes in one day's values from each source. Every source runs in its own transaction: one that cannot be read
+ * fails alone, is recorded as failed, and writes nothing; the others still land.
+ */
+export class IngestService {
+  private readonly runs: IngestRunRepository;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.runs = new IngestRunRepository(deps.db);
+  }
+
+  async ingestDay(day: Day, opts: { trigger: string; sources?: IngestSource[] }): Promise<SourceRunResult[]> {
+    const sources = opts.sources ?? this.deps.config.sources.map(createSource);
+    const catalogue = await this.loadCatalogue();
+    const results: SourceRunResult[] = [];
+    for (const source of sources) results.push(await this.ingestSource(day, source, catalogue, opts.trigger));
+    return results;
+  }
+
+  async loadCatalogue(): Promise<Catalogue> {
+    const repo = new CatalogueRepository(this.deps.db);
+    const [units, indicators] = await Promise.all([repo.activeUnits(), repo.activeIndicators()]);
+    return new Catalogue(
+      units.map((u) => ({ id: u.id, code: u.code, name: u.name, kind: u.kind, aliases: u.aliases })),
+      indicators.map((i) => ({
+        id: i.id,
+        code: i.code,
+        name: i.name,
+        unit: i.unit,
+        kind: i.kind,
+        alert: i.alert_value === null ? null : Number(i.alert_value),
+        benchmark: i.benchmark_value === null ? null : Number(i.benchmark_value),
+      })),
+    );
+  }
+
+  private async ingestSource(day: Day, source: IngestSource, catalogue: Catalogue, trigger: string): Promise<SourceRunResult> {
+    const log = this.deps.logger.child({ day, source: source.name });
+    const runId = await this.runs.start(day, source.name, trigger);
+    const ctx: SourceReadContext = { day, catalogue, inputs: [] };
+    const validation: ValidationContext = {
+      catalogue,
+      day,
+      today: dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date()),
+      percentScale: source.percentScale,
+    };
+    try {
+      const counts = await inClientTransaction(this.deps.pool, async (client, tx) => {
+        // Two runs of the same day (a retry racing a re-run, or two daemons) take turns instead of interleaving.
+        await sql`SELECT pg_advisory_xact_lock(hashtext('duban.ingest'), hashtext(${day}))`.execute(tx);
+        const staging = new ObservationStagingRepository(client, tx);
+        await staging.create();
+        await staging.copy(stage(source.read(ctx), validation));
+        const names = ctx.inputs.map((i) => i.name);
+        let rejected = await staging.insertRejects(runId, source.name, names);
+        await staging.group();
+        rejected += await staging.rejectConflicts(runId, source.name, names);
+        const merged = await staging.merge(runId, day);
+        const result = { ...merged, rejected };
+        await new IngestRunRepository(tx).succeed(runId, result, ctx.inputs);
+        return result;
+      });
+      log.info({ runId, ...counts }, 'ingest run succeeded');
+      return { runId, source: source.name, status: 'succeeded', inputs: ctx.inputs, ...counts };
+    } catch (err) {
+      const error = (err as Error).message;
+      await this.runs.fail(runId, error, ctx.inputs);
+      log.error({ runId, err }, 'ingest run failed');
+      return { runId, source: source.name, status: 'failed', error, inputs: ctx.inputs, accepted: 0, revised: 0, unchanged: 0, rejected: 0 };
+    }
+  }
+}
+
+async function* stage(records: AsyncIterable<RawRecord>, ctx: ValidationContext): AsyncGenerator<StagedRow> {
+  for await (const r of records) {
+    const v = validateRecord(r, ctx);
+    yield v.ok
+      ? { input: r.input, line: r.line, raw: r.raw, unitId: v.unitId, indicatorId: v.indicatorId, value: v.value }
+      : { input: r.input, line: r.line, raw: r.raw, reason: v.reason, message: v.message };
+  }
+}
