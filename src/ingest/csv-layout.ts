@@ -45,7 +45,7 @@ export function detectLayout(header: readonly string[], catalogue: Catalogue, wa
   const shown = header.map((h) => h.trim()).join(', ');
   const unit = roles.get('unit');
   if (unit === undefined) {
-    return { ok: false, message: `表头中没有单位列（应为“单位”或 unit 等），实际表头：${shown}` };
+    return { ok: false, message: `无法识别表头：没有单位列（应为“单位”或 unit 等），实际表头：${shown}` };
   }
   const day = roles.get('day') ?? null;
   const indicator = roles.get('indicator');
@@ -53,7 +53,7 @@ export function detectLayout(header: readonly string[], catalogue: Catalogue, wa
   const long = indicator !== undefined && value !== undefined;
 
   if (wanted === 'long' || (wanted === 'auto' && long)) {
-    if (!long) return { ok: false, message: `长表需要“指标”和“数值”两列，实际表头：${shown}` };
+    if (!long) return { ok: false, message: `无法识别表头：长表需要“指标”和“数值”两列，实际表头：${shown}` };
     return { ok: true, layout: { format: 'long', width: header.length, unit, indicator, day, value } };
   }
   if (indicatorColumns.length === 0) {

@@ -64,7 +64,7 @@ export class CsvSource implements IngestSource {
     try {
       for await (const { record, info: where, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
         const line = where.lines;
-        const rawText = raw.replace(/\r?\n$/, '');
+        const rawText = raw.replace(/[\r\n]+$/, '');
         if (!layout) {
           const detected = detectLayout(record, ctx.catalogue, this.options.format);
           if (!detected.ok) throw new InputError(file, `第 ${line} 行：${detected.message}`);

@@ -63,7 +63,8 @@ export class ObservationStagingRepository {
     const r = await sql`
       WITH c AS (
         SELECT s.*, string_agg(s.value::text || '（' || coalesce('第 ' || s.line || ' 行', '?') || '）', '、')
-                      OVER (PARTITION BY s.indicator_id, s.unit_id) AS seen
+                      OVER (PARTITION BY s.indicator_id, s.unit_id ORDER BY s.input, s.line
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS seen
         FROM ingest_staging s
         JOIN ingest_grouped g ON g.indicator_id = s.indicator_id AND g.unit_id = s.unit_id AND g.conflicting
         WHERE s.reason IS NULL)
