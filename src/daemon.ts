@@ -24,7 +24,8 @@ export class Daemon {
     private readonly now: () => Date,
   ) {}
 
-  static async start(opts: OpenAppOptions = {}): Promise<Daemon> {
+  /** `cron: false` leaves the wall clock out (tests drive the slots themselves). */
+  static async start(opts: OpenAppOptions & { cron?: boolean } = {}): Promise<Daemon> {
     const app = await openApp({ ...opts, prepare: true });
     const now = opts.now ?? (() => new Date());
     const redis = createRedis(app.env.redisUrl);
@@ -36,7 +37,7 @@ export class Daemon {
     const daemon = new Daemon(app, [redis, workerRedis], queue, worker, scheduler, now);
 
     const ingest = jobRegistry.ingest;
-    scheduler.add('ingest', ingest.schedule.cron(app.config), async (at) => {
+    if (opts.cron !== false) scheduler.add('ingest', ingest.schedule.cron(app.config), async (at) => {
       const data = ingest.schedule.dataAt(app.config, at);
       await daemon.safely(() => queue.enqueue('ingest', ingest.slot(data), data, { attempts: app.config.ingest.attempts }));
     });

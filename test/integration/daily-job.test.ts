@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import IORedis from 'ioredis';
+import { openApp } from '../../src/app';
+import { Daemon } from '../../src/daemon';
+import { addDays, dayRange } from '../../src/domain/day';
+import { JobQueue } from '../../src/queue/job-queue';
+import { JobRunner } from '../../src/queue/job-runner';
+import { createJobWorker } from '../../src/queue/job-worker';
+import { silentLogger } from '../helpers/ingest-fixture';
+import { writeTestConfig } from '../helpers/test-config';
+import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { waitFor } from '../helpers/wait-for';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// 2026-11-27 12:00 in Shanghai: the 08:00 run has fired today, so the latest slot is the 26th (lag 1).
+const NOW = new Date('2026-11-27T04:00:00Z');
+
+let db: TestDatabase;
+let prefix: string;
+let config: ReturnType<typeof writeTestConfig>;
+const redis: IORedis[] = [];
+
+function env() {
+  return { DATABASE_URL: db.url, REDIS_URL, DUBAN_QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' };
+}
+function connect() {
+  const r = new IORedis(REDIS_URL, { maxRetriesPerRequest: null });
+  redis.push(r);
+  return r;
+}
+async function ingestRuns(day?: string) {
+  let q = db.db.selectFrom('ingest_runs').select(['day', 'status']);
+  if (day) q = q.where('day', '=', day);
+  return q.execute();
+}
+async function jobRuns() {
+  return db.db.selectFrom('job_runs').select(['slot', 'status', 'attempts']).where('job', '=', 'ingest').orderBy('slot').execute();
+}
+
+beforeEach(async () => {
+  db = await createTestDatabase('daily');
+  prefix = `duban-test-${randomBytes(4).toString('hex')}`;
+  config = writeTestConfig({
+    ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 7, attempts: 2 },
+    sources: [{ name: 'demo', type: 'demo', seed: 3 }],
+  });
+});
+afterEach(async () => {
+  const r = connect();
+  const keys = await r.keys(`${prefix}:*`);
+  if (keys.length) await r.del(...keys);
+  for (const c of redis.splice(0)) c.disconnect();
+  config.remove();
+  await db.drop();
+});
+
+describe('the daily ingest job', () => {
+  it('runs once when two producers enqueue the same day at once, and again never once it succeeded', async () => {
+    const app = await openApp({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
+    const queues = [new JobQueue(connect(), prefix), new JobQueue(connect(), prefix)];
+    const ids = await Promise.all(queues.map((q) => q.enqueue('ingest', '2026-11-26', { day: '2026-11-26' }, { attempts: 1 })));
+    expect(ids).toEqual(['ingest-2026-11-26', 'ingest-2026-11-26']);
+    expect(await queues[0]!.queue.getJobCountByTypes('waiting', 'active', 'completed')).toBe(1);
+
+    const worker = createJobWorker(connect(), prefix, new JobRunner(app.jobContext));
+    await waitFor(jobRuns, (r) => r[0]?.status === 'succeeded');
+
+    // Redis forgets the job (trimmed, or a fresh Redis); a producer adds the slot again: Postgres still says done.
+    await queues[0]!.queue.obliterate({ force: true });
+    await queues[1]!.enqueue('ingest', '2026-11-26', { day: '2026-11-26' }, { attempts: 1 });
+    await waitFor(() => queues[1]!.queue.getCompletedCount(), (n) => n === 1);
+    const [job] = await queues[1]!.queue.getCompleted();
+    expect(job!.returnvalue).toMatchObject({ status: 'skipped' });
+
+    expect(await jobRuns()).toEqual([{ slot: '2026-11-26', status: 'succeeded', attempts: 1 }]);
+    expect(await ingestRuns('2026-11-26')).toEqual([{ day: '2026-11-26', status: 'succeeded' }]);
+    await worker.close();
+    await Promise.all(queues.map((q) => q.close()));
+    await app.close();
+  });
+
+  it('backfills after a gap exactly the days in the look-back without a successful run', async () => {
+    const app = await openApp({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
+    const runner = new JobRunner(app.jobContext);
+    // Days the daemon had done before it went down.
+    for (const day of ['2026-11-20', '2026-11-21', '2026-11-24']) await runner.run('ingest', { day });
+    await app.close();
+
+    const daemon = await Daemon.start({ configPath: config.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
+    const lookback = dayRange('2026-11-20', '2026-11-26');
+    const runs = await waitFor(jobRuns, (r) => r.length === 7 && r.every((x) => x.status === 'succeeded'));
+    expect(runs.map((r) => r.slot)).toEqual(lookback);
+    // Each day ingested exactly once: the three done before were not run again.
+    for (const day of lookback) expect(await ingestRuns(day)).toHaveLength(1);
+    expect(await ingestRuns(addDays('2026-11-20', -1))).toHaveLength(0);
+    expect(await ingestRuns('2026-11-27')).toHaveLength(0);
+
+    // A restart finds nothing left to do.
+    expect(await daemon.backfill()).toEqual([]);
+    await daemon.stop();
+  });
+
+  it('runs each day once when two daemons start together', async () => {
+    const start = () => Daemon.start({ configPath: config.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
+    const daemons = await Promise.all([start(), start()]);
+    await waitFor(jobRuns, (r) => r.length === 7 && r.every((x) => x.status === 'succeeded'));
+    const runs = await ingestRuns();
+    expect(runs).toHaveLength(7);
+    expect(new Set(runs.map((r) => r.day)).size).toBe(7);
+    expect((await jobRuns()).every((r) => r.attempts === 1)).toBe(true);
+    await Promise.all(daemons.map((d) => d.stop()));
+  });
+
+  it('retries a failed day on the next start', async () => {
+    const broken = writeTestConfig({
+      ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 1, attempts: 1 },
+      sources: [{ name: 'inbox', type: 'csv', path: '/nonexistent/inbox' }],
+    });
+    const first = await Daemon.start({ configPath: broken.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
+    await waitFor(jobRuns, (r) => r[0]?.status === 'failed');
+    await first.stop();
+    const failed = await db.db.selectFrom('ingest_runs').select(['status', 'error']).execute();
+    expect(failed).toEqual([{ status: 'failed', error: '/nonexistent/inbox：文件或目录不存在' }]);
+
+    // The operator fixes the config (here: a working source) and restarts; the failed day is run again.
+    const fixed = writeTestConfig({
+      ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 1, attempts: 1 },
+      sources: [{ name: 'demo', type: 'demo', seed: 3 }],
+    });
+    const second = await Daemon.start({ configPath: fixed.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
+    await waitFor(jobRuns, (r) => r[0]?.status === 'succeeded');
+    expect(await jobRuns()).toEqual([{ slot: '2026-11-26', status: 'succeeded', attempts: 2 }]);
+    await second.stop();
+    broken.remove();
+    fixed.remove();
+  });
+});
