@@ -2,6 +2,7 @@ import type { JobContext } from '../jobs';
 import { DubanConfig, loadConfig } from './config/load-config';
 import { DubanEnv, loadEnv } from './config/env';
 import { createDatabase, DatabaseHandle } from './db/database';
+import { ensureDatabase } from './db/ensure-database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger, Logger } from './logger';
 import { syncCatalogue } from './services/catalogue-sync.service';
@@ -31,6 +32,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
   const config = loadConfig(opts.configPath);
   const env = loadEnv(opts.env);
   const logger = opts.logger ?? createLogger();
+  if (opts.prepare && (await ensureDatabase(env.databaseUrl))) logger.info('database created');
   const database = createDatabase(env.databaseUrl);
   try {
     if (opts.prepare) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDatabase, DatabaseHandle } from '../../src/db/database';
+import { ensureDatabase } from '../../src/db/ensure-database';
 import { migrateToLatest } from '../../src/db/migrator';
 
 /** Where tests connect to create their own databases: the real PostgreSQL, never an in-memory stand-in. */
@@ -41,25 +42,10 @@ async function admin(fn: (c: pg.Client) => Promise<unknown>): Promise<void> {
 
 /** Connects to the test database, creating it first on a machine where .ci/run has not (a developer's). */
 async function connectAdmin(): Promise<pg.Client> {
+  await ensureDatabase(TEST_DATABASE_URL);
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  try {
-    await client.connect();
-    return client;
-  } catch (err) {
-    if ((err as { code?: string }).code !== '3D000') throw err;
-  }
-  const maintenance = new pg.Client({ connectionString: withDatabase(TEST_DATABASE_URL, 'postgres') });
-  await maintenance.connect();
-  try {
-    await maintenance.query(`CREATE DATABASE ${new URL(TEST_DATABASE_URL).pathname.slice(1)}`);
-  } catch (err) {
-    if ((err as { code?: string }).code !== '42P04') throw err; // created meanwhile by another test file
-  } finally {
-    await maintenance.end();
-  }
-  const retry = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await retry.connect();
-  return retry;
+  await client.connect();
+  return client;
 }
 
 function withDatabase(url: string, db: string): string {

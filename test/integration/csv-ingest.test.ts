@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { ingestFixture, IngestFixture } from '../helpers/ingest-fixture';
 
 const DAY = '2026-11-26';
@@ -53,6 +54,16 @@ describe('CSV ingest into the real database', () => {
     const obs = await f.observations(DAY);
     expect(obs['jingxian/on_time_completion_rate']).toBe('100');
     expect(obs['jixi/hotline_on_time_rate']).toBe('99.2');
+  });
+
+  it('takes UTF-16 with a BOM, as Excel saves "Unicode text"', async () => {
+    const text = `\uFEFF单位\t指标\t数值\r\n旌德县\t零跑动事项占比\t93.5\r\n`;
+    const file = f.dir.file('utf16.txt');
+    writeFileSync(file, Buffer.from(text, 'utf16le'));
+    const r = await ingest(file, { delimiter: '\t' });
+    expect(r).toMatchObject({ status: 'succeeded', accepted: 1, rejected: 0 });
+    expect(r.inputs[0]).toMatchObject({ encoding: 'utf-16le' });
+    expect((await f.observations(DAY))['jingde/zero_visit_ratio']).toBe('93.5');
   });
 
   it('keeps the old value as a revision when a value changes, and a second identical ingest changes nothing', async () => {
