@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { PROJECT_ROOT } from '../project-root';
 import { ConfigError, ConfigProblem, formatPath } from './config-error';
+import { addDays, isDay, weekday } from '../domain/day';
+import type { CalendarYear } from '../domain/working-calendar';
 import {
+  calendarFileSchema,
   IndicatorConfig,
   indicatorsFileSchema,
   MainFile,
@@ -23,6 +26,8 @@ export interface DubanConfig {
   sources: SourceConfig[];
   indicators: IndicatorConfig[];
   units: UnitConfig[];
+  /** The official holiday calendar, one entry per year file. */
+  calendar: CalendarYear[];
 }
 
 export const DEFAULT_CONFIG_PATH = path.join(PROJECT_ROOT, 'config', 'duban.yaml');
@@ -41,6 +46,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   const unitsPath = path.resolve(dir, main.catalogue.units);
   const indicatorsPath = path.resolve(dir, main.catalogue.indicators);
   const units = readYaml(unitsPath, unitsFileSchema, problems)?.units;
+  const calendar = readCalendar(path.resolve(dir, main.calendar), problems);
   const indicators = readYaml(indicatorsPath, indicatorsFileSchema, problems)?.indicators;
 
   if (!cron.validate(main.ingest.schedule)) {
@@ -67,7 +73,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     }
   }
   if (problems.length > 0 || !units || !indicators) throw new ConfigError(problems);
-  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, sources, indicators, units };
+  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, sources, indicators, units, calendar };
 }
 
 function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
@@ -101,6 +107,46 @@ function lineOf(doc: ReturnType<typeof parseDocument>, keyPath: ReadonlyArray<Pr
     if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
   }
   return undefined;
+}
+
+/** Every `YYYY.yaml` in the folder; each day must be real, in its year, and a 调休 working day must be a weekend. */
+function readCalendar(folder: string, problems: ConfigProblem[]): CalendarYear[] {
+  let files: string[];
+  try {
+    files = readdirSync(folder).filter((f) => /^\d{4}\.ya?ml$/.test(f)).sort();
+  } catch {
+    problems.push({ file: folder, path: '', message: '工作日历目录不存在' });
+    return [];
+  }
+  if (files.length === 0) problems.push({ file: folder, path: '', message: '工作日历目录中没有任何 YYYY.yaml 文件' });
+  const years: CalendarYear[] = [];
+  for (const name of files) {
+    const file = path.join(folder, name);
+    const cal = readYaml(file, calendarFileSchema, problems);
+    if (!cal) continue;
+    const bad = (p: string, message: string) => problems.push({ file, path: p, message });
+    if (String(cal.year) !== name.slice(0, 4)) bad('year', `年份 ${cal.year} 与文件名 ${name} 不符`);
+    const inYear = (d: string, p: string) => {
+      if (!isDay(d)) bad(p, `不是有效日期：${d}`);
+      else if (!d.startsWith(`${cal.year}-`)) bad(p, `${d} 不在 ${cal.year} 年`);
+      else return true;
+      return false;
+    };
+    const off = new Set<string>();
+    cal.holidays.forEach((h, i) => {
+      if (inYear(h.from, `holidays[${i}].from`) && inYear(h.to, `holidays[${i}].to`)) {
+        if (h.to < h.from) bad(`holidays[${i}]`, `结束日 ${h.to} 早于开始日 ${h.from}`);
+        for (let d = h.from; d <= h.to; d = addDays(d, 1)) off.add(d);
+      }
+    });
+    cal.workdays.forEach((w, i) => {
+      if (!inYear(w.day, `workdays[${i}].day`)) return;
+      if (weekday(w.day) !== 0 && weekday(w.day) !== 6) bad(`workdays[${i}].day`, `${w.day} 不是周末，无需列为调休上班日`);
+      if (off.has(w.day)) bad(`workdays[${i}].day`, `${w.day} 同时被列为放假日`);
+    });
+    years.push(cal);
+  }
+  return years;
 }
 
 function checkUnique(values: string[], file: string, list: string, key: string, problems: ConfigProblem[]): void {

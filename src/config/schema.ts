@@ -43,6 +43,16 @@ export const indicatorSchema = z
   })
   .strict();
 
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期应写成 YYYY-MM-DD');
+export const calendarFileSchema = z
+  .object({
+    year: z.number().int().min(2000).max(2100),
+    notice: z.string().optional(),
+    holidays: z.array(z.object({ name: z.string().min(1), from: day, to: day }).strict()),
+    workdays: z.array(z.object({ day, for: z.string().optional() }).strict()).default([]),
+  })
+  .strict();
+
 export const unitsFileSchema = z.object({ units: z.array(unitSchema).min(1) }).strict();
 export const indicatorsFileSchema = z.object({ indicators: z.array(indicatorSchema).min(1) }).strict();
 
@@ -107,6 +117,8 @@ export const mainFileSchema = z
       .object({ indicators: z.string().default('indicators.yaml'), units: z.string().default('units.yaml') })
       .strict()
       .default({ indicators: 'indicators.yaml', units: 'units.yaml' }),
+    /** Folder of per-year holiday files (YYYY.yaml). */
+    calendar: z.string().default('calendar'),
     ingest: z
       .object({
         schedule: z.string().default('0 8 * * *'),

@@ -14,6 +14,7 @@ export function writeTestConfig(main: Record<string, unknown>): { file: string; 
     stringify({
       timezone: 'Asia/Shanghai',
       catalogue: { indicators: path.join(shipped, 'indicators.yaml'), units: path.join(shipped, 'units.yaml') },
+      calendar: path.join(shipped, 'calendar'),
       ...main,
     }),
   );

@@ -10,7 +10,8 @@ const shipped = path.dirname(DEFAULT_CONFIG_PATH);
 function configWith(edits: Record<string, (text: string) => string>) {
   const dir = tempDir();
   for (const f of ['duban.yaml', 'indicators.yaml', 'units.yaml']) {
-    const text = readFileSync(path.join(shipped, f), 'utf8');
+    let text = readFileSync(path.join(shipped, f), 'utf8');
+    if (f === 'duban.yaml') text = text.replace('calendar: calendar', `calendar: ${path.join(shipped, 'calendar')}`);
     writeFileSync(dir.file(f), edits[f] ? edits[f](text) : text);
   }
   return dir;
