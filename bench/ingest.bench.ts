@@ -5,6 +5,7 @@
  * Environment:
  *   BENCH_ADMIN_URL   where to create and drop the bench database (default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_KEEP_DB=1   leave duban_bench in place afterwards (for looking at plans and tables)
+ *   BENCH_DB          another name for duban_bench, so two people can bench on one server
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -24,7 +25,8 @@ const ROWS = 1_000_000;
 const DAY = '2026-11-26';
 /** Noon the day after, Shanghai time: DAY is in the past, so no row is a future day. */
 const NOW = '2026-11-27T04:00:00Z';
-const DB_NAME = 'duban_bench';
+const DB_NAME = process.env.BENCH_DB ?? 'duban_bench';
+if (!/^[a-z_][a-z0-9_]*$/.test(DB_NAME)) throw new Error(`BENCH_DB must be a plain lower-case identifier, got ${DB_NAME}`);
 const PG_HOST = '127.0.0.1';
 const PG_PORT = 5432;
 const PG_USER = 'postgres';

@@ -54,10 +54,9 @@ export interface IngestRunsTable {
 }
 
 export interface ObservationsTable {
-  id: Generated<number>;
+  day: string;
   indicator_id: number;
   unit_id: number;
-  day: string;
   value: Numeric;
   first_run_id: number;
   run_id: number;
@@ -67,7 +66,9 @@ export interface ObservationsTable {
 
 export interface ObservationRevisionsTable {
   id: Generated<number>;
-  observation_id: number;
+  day: string;
+  indicator_id: number;
+  unit_id: number;
   old_value: Numeric;
   new_value: Numeric;
   run_id: number;

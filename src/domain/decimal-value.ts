@@ -15,6 +15,8 @@ export type ParsedNumber =
 
 /** Parses `99.5`, `99.5%`, `1,234`, `１２.５` (full-width) or `1e2` into a canonical decimal string. */
 export function parseDecimal(input: string): ParsedNumber {
+  const plain = plainDigits(input);
+  if (plain !== undefined) return { ok: true, value: plain, hadPercentSign: false };
   let text = toHalfWidth(input).trim();
   if (text === '') return { ok: false, problem: 'empty' };
   if (NOT_FINITE.test(text) || EXCEL_DIV0.test(text)) return { ok: false, problem: 'not_finite' };
@@ -51,6 +53,34 @@ export function shiftDecimal(value: string, places: number): string {
 
 export function compareDecimal(a: string, b: string): number {
   return Number(a) - Number(b) || 0;
+}
+
+/**
+ * Nearly every value a source sends is `99.53` or `100`: ASCII digits with at most one point between digits. Those
+ * are put in canonical form here, as `canonical` would (leading zeros of the integer part and trailing zeros of the
+ * fraction dropped), without the general path's regular expressions; anything else returns undefined.
+ */
+function plainDigits(s: string): string | undefined {
+  const n = s.length;
+  if (n === 0) return undefined;
+  let point = -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (c === 46 && point === -1 && i > 0 && i < n - 1) {
+      point = i;
+      continue;
+    }
+    return undefined;
+  }
+  const intEnd = point === -1 ? n : point;
+  let from = 0;
+  while (from < intEnd - 1 && s.charCodeAt(from) === 48) from++;
+  if (point === -1) return from === 0 ? s : s.slice(from);
+  let to = n;
+  while (to > point + 1 && s.charCodeAt(to - 1) === 48) to--;
+  if (to === point + 1) return s.slice(from, point);
+  return from === 0 && to === n ? s : s.slice(from, to);
 }
 
 function canonical(text: string): string {

@@ -27,7 +27,7 @@ export function validateRecord(r: RawRecord, ctx: ValidationContext): Validated 
   if (!indicator) return reject('unknown_indicator', r.indicator.trim() === '' ? '指标为空' : `指标“${r.indicator}”不在指标目录中`);
 
   if (r.day !== null) {
-    const day = parseDayText(r.day);
+    const day = dayOf(r.day);
     if (!day) return reject('bad_day', `日期“${r.day}”无法识别，应为 YYYY-MM-DD`);
     if (day > ctx.today) return reject('future_day', `日期 ${day} 晚于今天（${ctx.today}）`);
     if (day !== ctx.day) return reject('wrong_day', `日期 ${day} 不是本次采集的日期 ${ctx.day}`);
@@ -47,8 +47,11 @@ export function validateRecord(r: RawRecord, ctx: ValidationContext): Validated 
 
   let value = parsed.value;
   if (indicator.kind === 'percent') {
-    if (!parsed.hadPercentSign && isFraction(value, ctx.percentScale)) value = shiftDecimal(value, 2);
-    const n = Number(value);
+    let n = Number(value);
+    if (!parsed.hadPercentSign && isFraction(n, ctx.percentScale)) {
+      value = shiftDecimal(value, 2);
+      n = Number(value);
+    }
     if (n < 0 || n > 100) return reject('percent_out_of_range', `${unit.name} ${indicator.name} 为 ${r.value}，百分比应在 0–100 之间`);
   } else if (indicator.kind === 'count' && value.startsWith('-')) {
     return reject('negative_count', `${unit.name} ${indicator.name} 为 ${r.value}，件数不能为负`);
@@ -60,11 +63,22 @@ export function validateRecord(r: RawRecord, ctx: ValidationContext): Validated 
  * Without a % sign, 0.995 and 99.5 both mean 99.5 %: rates of government services sit near 100 %, so a value of
  * at most 1 is read as a fraction unless the source says otherwise (`percentScale`).
  */
-function isFraction(value: string, scale: PercentScale): boolean {
+function isFraction(n: number, scale: PercentScale): boolean {
   if (scale === 'fraction') return true;
   if (scale === 'percent') return false;
-  const n = Number(value);
   return n >= 0 && n <= 1;
+}
+
+// A day's file repeats one date on every row: the last text read is remembered (parseDayText is pure).
+let lastDayText: string | undefined;
+let lastDay: Day | undefined;
+
+function dayOf(text: string): Day | undefined {
+  if (text !== lastDayText) {
+    lastDay = parseDayText(text);
+    lastDayText = text;
+  }
+  return lastDay;
 }
 
 function reject(reason: RejectReason, message: string): Validated {

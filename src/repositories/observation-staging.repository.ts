@@ -35,7 +35,8 @@ export class ObservationStagingRepository {
       ) ON COMMIT DROP`.execute(this.db);
   }
 
-  async copy(rows: AsyncIterable<StagedRow>): Promise<void> {
+  /** Rows one by one or in batches (arrays), as the source hands them on. */
+  async copy(rows: AsyncIterable<StagedRow | readonly StagedRow[]>): Promise<void> {
     const target = this.client.query(
       copyFrom('COPY ingest_staging (input, line, raw, unit_id, indicator_id, value, reason, message) FROM STDIN'),
     );
@@ -50,12 +51,20 @@ export class ObservationStagingRepository {
     return Number(r.numAffectedRows ?? 0);
   }
 
-  /** One row per (indicator, unit); a key reported twice with different values is marked as conflicting. */
-  async group(): Promise<void> {
+  /**
+   * One row per (indicator, unit), with the value already stored for the day if any. A key reported twice with
+   * different values is marked as conflicting. Reading the stored values here, before anything is written, keeps
+   * every later statement from scanning the table it writes (which, planned on an empty table, grows quadratic).
+   */
+  async group(day: string): Promise<void> {
     await sql`
       CREATE TEMP TABLE ingest_grouped ON COMMIT DROP AS
-      SELECT indicator_id, unit_id, min(value) AS value, min(value) <> max(value) AS conflicting
-      FROM ingest_staging WHERE reason IS NULL GROUP BY indicator_id, unit_id`.execute(this.db);
+      SELECT g.indicator_id, g.unit_id, g.value, g.conflicting, o.value AS old_value
+      FROM (SELECT indicator_id, unit_id, min(value) AS value, min(value) <> max(value) AS conflicting
+            FROM ingest_staging WHERE reason IS NULL GROUP BY indicator_id, unit_id) g
+      LEFT JOIN observations o ON o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(
+      this.db,
+    );
   }
 
   /** Every row of a conflicting key is rejected: the run cannot know which of the values is right. */
@@ -77,49 +86,58 @@ export class ObservationStagingRepository {
 
   /**
    * New keys are inserted; a changed value updates the observation and keeps the old value as a revision; an equal
-   * value (numerically: 99.5 = 99.50) changes nothing.
+   * value (numerically: 99.5 = 99.50) changes nothing. A plain insert rather than ON CONFLICT (twice as fast on a
+   * million rows): the caller holds the day's advisory lock, so no other run writes this day meanwhile, and the
+   * primary key would still refuse a double rather than let one through.
    */
   async merge(runId: number, day: string): Promise<MergeCounts> {
-    const r = await sql<{ total: number; accepted: number; revised: number }>`
-      WITH src AS (SELECT indicator_id, unit_id, value FROM ingest_grouped WHERE NOT conflicting),
-      changed AS (
-        SELECT o.id, o.value AS old_value, src.value AS new_value
-        FROM observations o JOIN src ON o.indicator_id = src.indicator_id AND o.unit_id = src.unit_id
-        WHERE o.day = ${day}::date AND o.value <> src.value),
-      upd AS (
-        UPDATE observations o SET value = changed.new_value, run_id = ${runId}, revised_at = now()
-        FROM changed WHERE o.id = changed.id RETURNING o.id),
-      rev AS (
-        INSERT INTO observation_revisions (observation_id, old_value, new_value, run_id)
-        SELECT id, old_value, new_value, ${runId} FROM changed RETURNING 1),
-      ins AS (
-        INSERT INTO observations (indicator_id, unit_id, day, value, first_run_id, run_id)
-        SELECT indicator_id, unit_id, ${day}::date, value, ${runId}, ${runId} FROM src
-        ON CONFLICT (indicator_id, unit_id, day) DO NOTHING RETURNING 1)
-      SELECT (SELECT count(*) FROM src)::int AS total, (SELECT count(*) FROM ins)::int AS accepted,
-             (SELECT count(*) FROM upd)::int AS revised`.execute(this.db);
-    const row = r.rows[0]!;
-    return { accepted: row.accepted, revised: row.revised, unchanged: row.total - row.accepted - row.revised };
+    await sql`
+      INSERT INTO observation_revisions (day, indicator_id, unit_id, old_value, new_value, run_id)
+      SELECT ${day}::date, indicator_id, unit_id, old_value, value, ${runId}
+      FROM ingest_grouped WHERE NOT conflicting AND old_value <> value`.execute(this.db);
+    const revised = await sql`
+      UPDATE observations o SET value = g.value, run_id = ${runId}, revised_at = now()
+      FROM ingest_grouped g
+      WHERE NOT g.conflicting AND g.old_value <> g.value
+        AND o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(this.db);
+    const accepted = await sql`
+      INSERT INTO observations (day, indicator_id, unit_id, value, first_run_id, run_id)
+      SELECT ${day}::date, indicator_id, unit_id, value, ${runId}, ${runId}
+      FROM ingest_grouped WHERE NOT conflicting AND old_value IS NULL`.execute(this.db);
+    const total = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ingest_grouped WHERE NOT conflicting`.execute(this.db);
+    const counts = { accepted: Number(accepted.numAffectedRows ?? 0), revised: Number(revised.numAffectedRows ?? 0) };
+    return { ...counts, unchanged: total.rows[0]!.n - counts.accepted - counts.revised };
   }
 }
 
 const NULL = '\\N';
 
-async function* toCopyText(rows: AsyncIterable<StagedRow>): AsyncGenerator<string> {
+async function* toCopyText(rows: AsyncIterable<StagedRow | readonly StagedRow[]>): AsyncGenerator<string> {
   // Lines are batched into larger chunks: one stream write per row would cost more than the row itself.
   let batch = '';
-  for await (const r of rows) {
-    const line = r.line === null ? NULL : String(r.line);
-    batch +=
-      'reason' in r
-        ? `${r.input}\t${line}\t${escapeCopy(r.raw)}\t${NULL}\t${NULL}\t${NULL}\t${escapeCopy(r.reason)}\t${escapeCopy(r.message)}\n`
-        : `${r.input}\t${line}\t${escapeCopy(r.raw)}\t${r.unitId}\t${r.indicatorId}\t${r.value}\t${NULL}\t${NULL}\n`;
+  for await (const item of rows) {
+    if (isBatch(item)) {
+      for (const r of item) batch += copyLine(r);
+    } else {
+      batch += copyLine(item);
+    }
     if (batch.length > 64 * 1024) {
       yield batch;
       batch = '';
     }
   }
   if (batch) yield batch;
+}
+
+function isBatch(item: StagedRow | readonly StagedRow[]): item is readonly StagedRow[] {
+  return Array.isArray(item);
+}
+
+function copyLine(r: StagedRow): string {
+  const line = r.line === null ? NULL : String(r.line);
+  return 'reason' in r
+    ? `${r.input}\t${line}\t${escapeCopy(r.raw)}\t${NULL}\t${NULL}\t${NULL}\t${escapeCopy(r.reason)}\t${escapeCopy(r.message)}\n`
+    : `${r.input}\t${line}\t${escapeCopy(r.raw)}\t${r.unitId}\t${r.indicatorId}\t${r.value}\t${NULL}\t${NULL}\n`;
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;

@@ -82,7 +82,9 @@ describe('CSV ingest into the real database', () => {
 
     const revisions = await f.db.db
       .selectFrom('observation_revisions as r')
-      .innerJoin('observations as o', 'o.id', 'r.observation_id')
+      .innerJoin('observations as o', (j) =>
+        j.onRef('o.day', '=', 'r.day').onRef('o.indicator_id', '=', 'r.indicator_id').onRef('o.unit_id', '=', 'r.unit_id'),
+      )
       .innerJoin('units as u', 'u.id', 'o.unit_id')
       .select(['r.old_value', 'r.new_value', 'r.run_id', 'o.first_run_id', 'o.run_id as current_run'])
       .where('u.code', '=', 'jingde')
