@@ -271,8 +271,8 @@ class CsvRecordReader {
       // A copy, not a slice: a slice would keep the whole chunk alive until the next one is read.
       carry = detach(text.slice(rest));
       if (carry.length > FAST_MAX_LINE || (crlf === undefined && /\r[^]/.test(carry))) return handedOn;
-      // What csv-parse has read of the unfinished line must not be an error yet, or it would fail this chunk.
-      if (carry.includes('"') && (/[\r\n]/.test(carry) || !isLinePrefix(carry, d))) return handedOn;
+      // What csv-parse has read of the rest must not be an error yet, or it would fail this chunk.
+      if (!carryIsSafe(carry, d, crlf)) return handedOn;
       if (pending.length > 0) {
         handedOn += pending.length;
         yield pending;
@@ -320,6 +320,26 @@ class CsvRecordReader {
     }
     if (batch.length > 0) yield batch;
   }
+}
+
+/**
+ * Whether csv-parse has met no error yet in the rest of a chunk: lines held back (see LOOKAHEAD), then the start of a
+ * line. Only quotes make csv-parse fail; anything unsure answers false, and csv-parse decides.
+ */
+function carryIsSafe(carry: string, d: string, crlf: boolean | undefined): boolean {
+  if (!carry.includes('"')) return true;
+  if (crlf === false && carry.includes('\r')) return false;
+  const pieces = carry.split('\n');
+  const last = pieces.pop() ?? '';
+  for (const piece of pieces) {
+    const content = crlf ? (piece.endsWith('\r') ? piece.slice(0, -1) : undefined) : piece;
+    if (content === undefined || content.includes('\r')) return false;
+    if (content.includes('"') && !splitQuoted(content, d)) return false;
+  }
+  // A CR at the very end may open a CRLF: csv-parse waits for the next byte before it decides anything.
+  const partial = crlf !== false && last.endsWith('\r') ? last.slice(0, -1) : last;
+  if (partial.includes('\r')) return false;
+  return !partial.includes('"') || isLinePrefix(partial, d);
 }
 
 /** A copy of a short string cut from a chunk, which a slice of it would keep alive. */

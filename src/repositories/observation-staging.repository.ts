@@ -10,6 +10,13 @@ export type StagedRow =
   | { input: number; line: number | null; raw: string; unitId: number; indicatorId: number; value: string }
   | { input: number; line: number | null; raw: string; reason: string; message: string };
 
+/** Of the grouped keys: conflicting ones, ones whose stored value changes, and all the others (kept). */
+export interface GroupedCounts {
+  conflicting: number;
+  changed: number;
+  kept: number;
+}
+
 export interface MergeCounts {
   accepted: number;
   revised: number;
@@ -67,6 +74,16 @@ export class ObservationStagingRepository {
     );
   }
 
+  /** What the grouped rows hold, so that statements with nothing to do (the usual case) are not run at all. */
+  async groupedCounts(): Promise<GroupedCounts> {
+    const r = await sql<GroupedCounts>`
+      SELECT count(*) FILTER (WHERE conflicting)::int AS conflicting,
+             count(*) FILTER (WHERE NOT conflicting AND old_value <> value)::int AS changed,
+             count(*) FILTER (WHERE NOT conflicting)::int AS kept
+      FROM ingest_grouped`.execute(this.db);
+    return r.rows[0]!;
+  }
+
   /** Every row of a conflicting key is rejected: the run cannot know which of the values is right. */
   async rejectConflicts(runId: number, source: string, inputs: string[]): Promise<number> {
     const r = await sql`
@@ -90,23 +107,26 @@ export class ObservationStagingRepository {
    * million rows): the caller holds the day's advisory lock, so no other run writes this day meanwhile, and the
    * primary key would still refuse a double rather than let one through.
    */
-  async merge(runId: number, day: string): Promise<MergeCounts> {
-    await sql`
-      INSERT INTO observation_revisions (day, indicator_id, unit_id, old_value, new_value, run_id)
-      SELECT ${day}::date, indicator_id, unit_id, old_value, value, ${runId}
-      FROM ingest_grouped WHERE NOT conflicting AND old_value <> value`.execute(this.db);
-    const revised = await sql`
-      UPDATE observations o SET value = g.value, run_id = ${runId}, revised_at = now()
-      FROM ingest_grouped g
-      WHERE NOT g.conflicting AND g.old_value <> g.value
-        AND o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(this.db);
+  async merge(runId: number, day: string, { changed, kept }: GroupedCounts): Promise<MergeCounts> {
+    if (changed > 0) await this.revise(runId, day);
     const accepted = await sql`
       INSERT INTO observations (day, indicator_id, unit_id, value, first_run_id, run_id)
       SELECT ${day}::date, indicator_id, unit_id, value, ${runId}, ${runId}
       FROM ingest_grouped WHERE NOT conflicting AND old_value IS NULL`.execute(this.db);
-    const total = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ingest_grouped WHERE NOT conflicting`.execute(this.db);
-    const counts = { accepted: Number(accepted.numAffectedRows ?? 0), revised: Number(revised.numAffectedRows ?? 0) };
-    return { ...counts, unchanged: total.rows[0]!.n - counts.accepted - counts.revised };
+    const inserted = Number(accepted.numAffectedRows ?? 0);
+    return { accepted: inserted, revised: changed, unchanged: kept - inserted - changed };
+  }
+
+  private async revise(runId: number, day: string): Promise<void> {
+    await sql`
+      INSERT INTO observation_revisions (day, indicator_id, unit_id, old_value, new_value, run_id)
+      SELECT ${day}::date, indicator_id, unit_id, old_value, value, ${runId}
+      FROM ingest_grouped WHERE NOT conflicting AND old_value <> value`.execute(this.db);
+    await sql`
+      UPDATE observations o SET value = g.value, run_id = ${runId}, revised_at = now()
+      FROM ingest_grouped g
+      WHERE NOT g.conflicting AND g.old_value <> g.value
+        AND o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(this.db);
   }
 }
 

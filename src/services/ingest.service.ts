@@ -91,8 +91,9 @@ export class IngestService {
         const names = ctx.inputs.map((i) => i.name);
         let rejected = await staging.insertRejects(runId, source.name, names);
         await staging.group(day);
-        rejected += await staging.rejectConflicts(runId, source.name, names);
-        const merged = await staging.merge(runId, day);
+        const grouped = await staging.groupedCounts();
+        if (grouped.conflicting > 0) rejected += await staging.rejectConflicts(runId, source.name, names);
+        const merged = await staging.merge(runId, day, grouped);
         const result = { ...merged, rejected };
         await new IngestRunRepository(tx).succeed(runId, result, ctx.inputs);
         return result;
