@@ -18,7 +18,7 @@ export const ingestJob = {
     dataAt: (config, fireTime) => ({ day: addDays(dayIn(config.timezone, fireTime), -config.ingest.lagDays), trigger: 'daemon' }),
   },
   async handle(ctx, data) {
-    const results = await ctx.services.ingest.ingestDay(parseDay(data.day), { trigger: data.trigger ?? 'daemon' });
+    const results = await ctx.services.ingest.ingestDay(parseDay(data.day), { trigger: data.trigger ?? 'daemon', logger: ctx.logger });
     const failed = results.filter((r) => r.status === 'failed');
     // A failed source fails the job so BullMQ retries it; the sources that succeeded are unchanged by the retry.
     if (failed.length > 0) throw new IngestFailedError(failed.map((f) => `${f.source}: ${f.error}`).join('; '));

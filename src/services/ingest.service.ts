@@ -41,11 +41,13 @@ export class IngestService {
     this.runs = new IngestRunRepository(deps.db);
   }
 
-  async ingestDay(day: Day, opts: { trigger: string; sources?: IngestSource[] }): Promise<SourceRunResult[]> {
+  /** `logger`: the job's, so every line carries the job name and slot. */
+  async ingestDay(day: Day, opts: { trigger: string; sources?: IngestSource[]; logger?: Logger }): Promise<SourceRunResult[]> {
     const sources = opts.sources ?? this.deps.config.sources.map(createSource);
     const catalogue = await this.loadCatalogue();
     const results: SourceRunResult[] = [];
-    for (const source of sources) results.push(await this.ingestSource(day, source, catalogue, opts.trigger));
+    const logger = opts.logger ?? this.deps.logger;
+    for (const source of sources) results.push(await this.ingestSource(day, source, catalogue, opts.trigger, logger));
     return results;
   }
 
@@ -71,8 +73,8 @@ export class IngestService {
     );
   }
 
-  private async ingestSource(day: Day, source: IngestSource, catalogue: Catalogue, trigger: string): Promise<SourceRunResult> {
-    const log = this.deps.logger.child({ day, source: source.name });
+  private async ingestSource(day: Day, source: IngestSource, catalogue: Catalogue, trigger: string, logger: Logger): Promise<SourceRunResult> {
+    const log = logger.child({ day, source: source.name });
     const runId = await this.runs.start(day, source.name, trigger);
     const ctx: SourceReadContext = { day, catalogue, inputs: [] };
     const validation: ValidationContext = {
