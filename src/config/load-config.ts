@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../project-root';
 import { ConfigError, ConfigProblem, formatPath } from './config-error';
 import { addDays, isDay, weekday } from '../domain/day';
 import type { CalendarYear } from '../domain/working-calendar';
+import { RuleDefinition, rulesFileSchema } from './rules-schema';
 import {
   calendarFileSchema,
   IndicatorConfig,
@@ -26,6 +27,9 @@ export interface DubanConfig {
   sources: SourceConfig[];
   indicators: IndicatorConfig[];
   units: UnitConfig[];
+  /** The rules file as it stands (what `rules apply` would store), and its path. */
+  rules: RuleDefinition[];
+  rulesFile: string;
   /** The official holiday calendar, one entry per year file. */
   calendar: CalendarYear[];
 }
@@ -48,6 +52,8 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   const units = readYaml(unitsPath, unitsFileSchema, problems)?.units;
   const calendar = readCalendar(path.resolve(dir, main.calendar), problems);
   const indicators = readYaml(indicatorsPath, indicatorsFileSchema, problems)?.indicators;
+  const rulesFile = path.resolve(dir, main.rules);
+  const rules = readRules(rulesFile, indicators, units, problems);
 
   if (!cron.validate(main.ingest.schedule)) {
     problems.push({ file: mainPath, path: 'ingest.schedule', message: `不是有效的 cron 表达式：${main.ingest.schedule}` });
@@ -73,7 +79,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     }
   }
   if (problems.length > 0 || !units || !indicators) throw new ConfigError(problems);
-  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, sources, indicators, units, calendar };
+  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, sources, indicators, units, calendar, rules, rulesFile };
 }
 
 function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
@@ -107,6 +113,33 @@ function lineOf(doc: ReturnType<typeof parseDocument>, keyPath: ReadonlyArray<Pr
     if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
   }
   return undefined;
+}
+
+/** A rules file, checked against the catalogue it will run on. Also used for `rules apply --file` and `rules test`. */
+export function readRules(
+  file: string,
+  indicators: IndicatorConfig[] | undefined,
+  units: UnitConfig[] | undefined,
+  problems: ConfigProblem[],
+): RuleDefinition[] {
+  const parsed = readYaml(file, rulesFileSchema, problems);
+  if (!parsed) return [];
+  checkUnique(parsed.rules.map((r) => r.id), file, 'rules', 'id', problems);
+  const indicatorCodes = new Set(indicators?.map((i) => i.code));
+  const unitCodes = new Set(units?.map((u) => u.code));
+  parsed.rules.forEach((r, i) => {
+    if (indicators && r.indicators !== 'all') {
+      r.indicators.forEach((code, j) => {
+        if (!indicatorCodes.has(code)) problems.push({ file, path: `rules[${i}].indicators[${j}]`, message: `指标“${code}”不在指标目录中` });
+      });
+    }
+    if (units && r.scope !== 'all' && 'units' in r.scope) {
+      r.scope.units.forEach((code, j) => {
+        if (!unitCodes.has(code)) problems.push({ file, path: `rules[${i}].scope.units[${j}]`, message: `单位“${code}”不在单位目录中` });
+      });
+    }
+  });
+  return parsed.rules;
 }
 
 /** Every `YYYY.yaml` in the folder; each day must be real, in its year, and a 调休 working day must be a weekend. */

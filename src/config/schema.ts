@@ -117,6 +117,8 @@ export const mainFileSchema = z
       .object({ indicators: z.string().default('indicators.yaml'), units: z.string().default('units.yaml') })
       .strict()
       .default({ indicators: 'indicators.yaml', units: 'units.yaml' }),
+    /** Monitoring rules; applied to the database as versions with `duban rules apply`. */
+    rules: z.string().default('rules.yaml'),
     /** Folder of per-year holiday files (YYYY.yaml). */
     calendar: z.string().default('calendar'),
     ingest: z

@@ -15,6 +15,7 @@ export function writeTestConfig(main: Record<string, unknown>): { file: string; 
       timezone: 'Asia/Shanghai',
       catalogue: { indicators: path.join(shipped, 'indicators.yaml'), units: path.join(shipped, 'units.yaml') },
       calendar: path.join(shipped, 'calendar'),
+      rules: path.join(shipped, 'rules.yaml'),
       ...main,
     }),
   );

@@ -24,7 +24,7 @@ async function viaSource(text: string, name: string): Promise<Array<Pick<RawReco
 }
 
 function viaCsvParse(text: string) {
-  const rows = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true, raw: true }) as Array<{
+  const rows = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true, raw: true }) as unknown as Array<{
     record: string[];
     info: { lines: number };
     raw: string;

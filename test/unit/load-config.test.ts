@@ -9,7 +9,7 @@ const shipped = path.dirname(DEFAULT_CONFIG_PATH);
 /** A copy of the shipped config in a temp folder, with some files' text changed. */
 function configWith(edits: Record<string, (text: string) => string>) {
   const dir = tempDir();
-  for (const f of ['duban.yaml', 'indicators.yaml', 'units.yaml']) {
+  for (const f of ['duban.yaml', 'indicators.yaml', 'units.yaml', 'rules.yaml']) {
     let text = readFileSync(path.join(shipped, f), 'utf8');
     if (f === 'duban.yaml') text = text.replace('calendar: calendar', `calendar: ${path.join(shipped, 'calendar')}`);
     writeFileSync(dir.file(f), edits[f] ? edits[f](text) : text);
@@ -65,6 +65,14 @@ describe('loadConfig', () => {
       '(indicators[0].sourceDepartment): “ningguo”不是 units.yaml 中的部门',
     );
     cross.remove();
+  });
+
+  it('checks the rules against the catalogue', () => {
+    const dir = configWith({ 'rules.yaml': (t) => t.replace('indicators: [on_time_completion_rate]', 'indicators: [on_time_rate]') });
+    const err = errorOf(() => loadConfig(dir.file('duban.yaml')));
+    expect(err.message).toMatch(/rules\.yaml \(rules\[2\]\.indicators\[0\]\): 指标“on_time_rate”不在指标目录中/);
+    dir.remove();
+    expect(loadConfig().rules.map((r) => r.kind)).toEqual(expect.arrayContaining(['threshold', 'change', 'baseline', 'missing', 'rank']));
   });
 
   it('refuses an invalid cron expression, an unknown key and a duplicate code', () => {
