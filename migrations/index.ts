@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as foundation from './20261127T173000000Z-foundation';
+import * as rules from './20261127T190000000Z-rule-versions';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
   '20261127T173000000Z-foundation': foundation,
+  '20261127T190000000Z-rule-versions': rules,
 };

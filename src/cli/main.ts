@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
 import { rejectsCommand } from './rejects.command';
+import { rulesCommand } from './rules.command';
 import { startCommand } from './start.command';
 
 export function buildProgram(): Command {
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .addCommand(migrateCommand())
     .addCommand(ingestCommand())
     .addCommand(rejectsCommand())
+    .addCommand(rulesCommand())
     .addCommand(startCommand());
 }
 

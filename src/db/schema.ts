@@ -100,7 +100,20 @@ export interface JobRunsTable {
   finished_at: Date | null;
 }
 
+export interface RuleVersionsTable {
+  id: Generated<number>;
+  rule_id: string;
+  version: number;
+  definition: ColumnType<unknown, string | null, never>;
+  digest: string;
+  created_by: string;
+  reason: string;
+  effective_from: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  rule_versions: RuleVersionsTable;
   units: UnitsTable;
   indicators: IndicatorsTable;
   ingest_runs: IngestRunsTable;
@@ -116,3 +129,4 @@ export type IngestRunRow = Selectable<IngestRunsTable>;
 export type IngestRejectRow = Selectable<IngestRejectsTable>;
 export type NewIngestReject = Insertable<IngestRejectsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
+export type RuleVersionRow = Selectable<RuleVersionsTable>;

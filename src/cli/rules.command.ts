@@ -1,0 +1,93 @@
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { ConfigError, ConfigProblem } from '../config/config-error';
+import { readRules } from '../config/load-config';
+import { dayIn, parseDay } from '../domain/day';
+import { formatRuleChanges } from '../domain/rule-diff';
+import { RulesService } from '../services/rules.service';
+import { table } from './output';
+import { withApp } from './with-app';
+
+export function rulesCommand(): Command {
+  const cmd = new Command('rules').description('监测规则：查看现行规则和历史版本，把规则文件的变更存为新版本');
+
+  cmd
+    .command('apply')
+    .description('比较规则文件与现行规则，显示差异，确认后存为新版本（已存的版本从不修改）')
+    .option('--file <path>', '规则文件（默认：主配置中的 rules）')
+    .requiredOption('--reason <text>', '为什么改（记入每个新版本）')
+    .option('--by <name>', '谁改的（默认：当前系统用户）', userInfo().username)
+    .option('--effective <YYYY-MM-DD>', '从哪天起生效（默认：今天）', parseDay)
+    .option('--yes', '不询问，直接应用')
+    .action(async (opts: { file?: string; reason: string; by: string; effective?: string; yes?: boolean }, sub: Command) => {
+      await withApp(sub, { prepare: true }, async (app) => {
+        const file = opts.file ? path.resolve(opts.file) : app.config.rulesFile;
+        const problems: ConfigProblem[] = [];
+        const next = readRules(file, app.config.indicators, app.config.units, problems);
+        if (problems.length > 0) throw new ConfigError(problems);
+        const service = new RulesService(app.database.db);
+        const changes = await service.plan(next);
+        console.log(formatRuleChanges(changes));
+        if (changes.length === 0) return;
+        const effectiveFrom = opts.effective ?? dayIn(app.config.timezone);
+        if (!opts.yes && !(await confirm(`以上 ${changes.length} 项变更自 ${effectiveFrom} 起生效，确认应用？[y/N] `))) {
+          console.log('未应用。');
+          return;
+        }
+        const { stored } = await service.apply(next, { by: opts.by, reason: opts.reason, effectiveFrom });
+        console.log(`已存为新版本：${stored.map((v) => `${v.rule_id} v${v.version}`).join('、')}（${opts.by}，自 ${effectiveFrom} 起）`);
+      });
+    });
+
+  cmd
+    .command('list')
+    .description('列出某天（默认今天）现行的规则版本')
+    .option('--day <YYYY-MM-DD>', '哪一天', parseDay)
+    .action(async (opts: { day?: string }, sub: Command) => {
+      await withApp(sub, {}, async (app) => {
+        const day = opts.day ?? dayIn(app.config.timezone);
+        const rows = await new RulesService(app.database.db).inForceOn(day);
+        if (rows.length === 0) {
+          console.log(`${day} 没有现行规则。先运行：duban rules apply --reason "初始规则"`);
+          return;
+        }
+        console.log(
+          table(
+            ['规则', '版本', '名称', '类型', '级别', '生效日', '修改人', '原因'],
+            rows.map((r) => {
+              const d = r.definition as { name: string; kind: string; severity: string };
+              return [r.rule_id, r.version, d.name, d.kind, d.severity === 'major' ? '重大' : '一般', r.effective_from, r.created_by, r.reason];
+            }),
+          ),
+        );
+      });
+    });
+
+  cmd
+    .command('history')
+    .description('一条规则的全部版本')
+    .argument('<id>', '规则 id')
+    .action(async (id: string, _opts: unknown, sub: Command) => {
+      await withApp(sub, {}, async (app) => {
+        const rows = await new RulesService(app.database.db).history(id);
+        if (rows.length === 0) throw new Error(`没有规则“${id}”`);
+        for (const r of rows) {
+          console.log(`v${r.version}  ${r.effective_from} 起  ${r.created_by}  ${r.created_at.toISOString()}  ${r.reason}`);
+          console.log(`    ${r.definition === null ? '（停用）' : JSON.stringify(r.definition)}`);
+        }
+      });
+    });
+  return cmd;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new Error('非交互环境中请加 --yes 确认应用');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { RuleVersionRow } from '../db/schema';
+
+export class RuleVersionRepository {
+  constructor(private readonly db: Db) {}
+
+  /** The newest version of every rule, retired ones included. */
+  async latest(): Promise<RuleVersionRow[]> {
+    return this.db
+      .selectFrom('rule_versions')
+      .selectAll()
+      .distinctOn('rule_id')
+      .orderBy('rule_id')
+      .orderBy('version', 'desc')
+      .execute();
+  }
+
+  /** The version of each rule in force on `day` (the newest effective by then), retired rules left out. */
+  async inForceOn(day: string): Promise<RuleVersionRow[]> {
+    const rows = await this.db
+      .selectFrom('rule_versions')
+      .selectAll()
+      .distinctOn('rule_id')
+      .where('effective_from', '<=', day)
+      .orderBy('rule_id')
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.filter((r) => r.definition !== null);
+  }
+
+  async history(ruleId: string): Promise<RuleVersionRow[]> {
+    return this.db.selectFrom('rule_versions').selectAll().where('rule_id', '=', ruleId).orderBy('version').execute();
+  }
+
+  async insert(
+    rows: Array<{ rule_id: string; version: number; definition: string | null; digest: string; created_by: string; reason: string; effective_from: string }>,
+  ): Promise<RuleVersionRow[]> {
+    if (rows.length === 0) return [];
+    return this.db.insertInto('rule_versions').values(rows).returningAll().execute();
+  }
+
+  /** Serialises concurrent `rules apply` so two operators cannot both store "version 3". */
+  async lock(): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('duban.rules'))`.execute(this.db);
+  }
+}
