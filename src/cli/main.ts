@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/config-error';
+import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
 import { rejectsCommand } from './rejects.command';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .addCommand(migrateCommand())
     .addCommand(ingestCommand())
     .addCommand(rejectsCommand())
+    .addCommand(evaluateCommand())
     .addCommand(rulesCommand())
     .addCommand(startCommand());
 }

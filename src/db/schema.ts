@@ -112,7 +112,36 @@ export interface RuleVersionsTable {
   created_at: CreatedAt;
 }
 
+export interface EvaluationRunsTable {
+  id: Generated<number>;
+  day: string;
+  trigger: string;
+  summary: ColumnType<unknown, string | null | undefined, string | null>;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface AnomaliesTable {
+  id: Generated<number>;
+  rule_id: string;
+  rule_version_id: number;
+  indicator_id: number;
+  unit_id: number;
+  day: string;
+  kind: string;
+  severity: 'warning' | 'major';
+  observed_value: Numeric | null;
+  expected_value: Numeric | null;
+  explanation: string;
+  status: Generated<'active' | 'superseded'>;
+  evaluation_id: number;
+  created_at: CreatedAt;
+  superseded_at: Date | null;
+}
+
 export interface Database {
+  evaluation_runs: EvaluationRunsTable;
+  anomalies: AnomaliesTable;
   rule_versions: RuleVersionsTable;
   units: UnitsTable;
   indicators: IndicatorsTable;

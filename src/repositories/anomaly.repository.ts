@@ -1,0 +1,124 @@
+import { RawBuilder, sql } from 'kysely';
+import type { RuleDefinition } from '../config/rules-schema';
+import type { Db } from '../db/database';
+
+export interface ThresholdCandidate {
+  indicator_id: number;
+  unit_id: number;
+  unit_name: string;
+  indicator_name: string;
+  indicator_unit: string;
+  value: string;
+  threshold: string;
+  op: 'below' | 'above';
+}
+
+export interface MissingCandidate {
+  indicator_id: number;
+  unit_id: number;
+  unit_name: string;
+  indicator_name: string;
+}
+
+export interface NewAnomaly {
+  rule_id: string;
+  rule_version_id: number;
+  indicator_id: number;
+  unit_id: number;
+  kind: string;
+  severity: 'warning' | 'major';
+  observed_value: string | null;
+  expected_value: string | null;
+  explanation: string;
+}
+
+/** Which indicators and units a rule looks at, as SQL over `i` (indicators) and `u` (units). */
+function ruleFilter(rule: RuleDefinition): RawBuilder<boolean> {
+  const indicators = rule.indicators === 'all' ? sql`true` : sql`i.code = ANY(${rule.indicators}::text[])`;
+  const scope =
+    rule.scope === 'all'
+      ? sql`true`
+      : 'kinds' in rule.scope
+        ? sql`u.kind = ANY(${rule.scope.kinds}::text[])`
+        : sql`u.code = ANY(${rule.scope.units}::text[])`;
+  return sql<boolean>`i.active AND u.active AND ${indicators} AND ${scope}`;
+}
+
+export class AnomalyRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Series whose value breached the threshold on every one of `days` (the day judged and the working days before
+   * it). Exactly at the threshold is not a breach. The threshold is the rule's value or the indicator's 预警值; the
+   * side is the rule's or the bad side of the indicator's direction.
+   */
+  async thresholdCandidates(rule: Extract<RuleDefinition, { kind: 'threshold' }>, day: string, days: string[]): Promise<ThresholdCandidate[]> {
+    const r = await sql<ThresholdCandidate>`
+      WITH s AS (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
+               coalesce(${rule.value ?? null}::numeric, i.alert_value) AS threshold,
+               coalesce(${rule.op ?? null}::text, CASE i.direction WHEN 'higher' THEN 'below' ELSE 'above' END) AS op
+        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)})
+      SELECT s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold::text, s.op,
+             max(o.value) FILTER (WHERE o.day = ${day}::date)::text AS value
+      FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[])
+      WHERE s.threshold IS NOT NULL
+        AND CASE s.op WHEN 'below' THEN o.value < s.threshold ELSE o.value > s.threshold END
+      GROUP BY s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold, s.op
+      HAVING count(*) = ${days.length}`.execute(this.db);
+    return r.rows;
+  }
+
+  /** Series in scope with no value on any of `days`. */
+  async missingCandidates(rule: Extract<RuleDefinition, { kind: 'missing' }>, days: string[]): Promise<MissingCandidate[]> {
+    const r = await sql<MissingCandidate>`
+      SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name
+      FROM indicators i CROSS JOIN units u
+      WHERE ${ruleFilter(rule)}
+        AND NOT EXISTS (SELECT 1 FROM observations o
+                        WHERE o.indicator_id = i.id AND o.unit_id = u.id AND o.day = ANY(${days}::date[]))`.execute(this.db);
+    return r.rows;
+  }
+
+  async startEvaluation(day: string, trigger: string): Promise<number> {
+    const row = await this.db.insertInto('evaluation_runs').values({ day, trigger }).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async finishEvaluation(id: number, summary: unknown): Promise<void> {
+    await this.db.updateTable('evaluation_runs').set({ summary: JSON.stringify(summary), finished_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  /**
+   * Records what a rule found on a day: new anomalies are inserted, ones found again are refreshed (and revived if
+   * they had been superseded), and active ones no longer found are marked superseded. Returns how many were new.
+   */
+  async record(evaluationId: number, ruleId: string, day: string, found: NewAnomaly[]): Promise<{ inserted: number; superseded: number }> {
+    let inserted = 0;
+    if (found.length > 0) {
+      const rows = await this.db
+        .insertInto('anomalies')
+        .values(found.map((a) => ({ ...a, day, evaluation_id: evaluationId })))
+        .onConflict((oc) =>
+          oc.columns(['rule_id', 'indicator_id', 'unit_id', 'day']).doUpdateSet((eb) => ({
+            rule_version_id: eb.ref('excluded.rule_version_id'),
+            severity: eb.ref('excluded.severity'),
+            observed_value: eb.ref('excluded.observed_value'),
+            expected_value: eb.ref('excluded.expected_value'),
+            explanation: eb.ref('excluded.explanation'),
+            status: 'active',
+            superseded_at: null,
+          })),
+        )
+        .returning(sql<boolean>`xmax = 0`.as('inserted'))
+        .execute();
+      inserted = rows.filter((r) => r.inserted).length;
+    }
+    const keep = found.map((a) => `${a.indicator_id}:${a.unit_id}`);
+    const superseded = await sql`
+      UPDATE anomalies SET status = 'superseded', superseded_at = now()
+      WHERE rule_id = ${ruleId} AND day = ${day}::date AND status = 'active'
+        AND NOT (indicator_id::text || ':' || unit_id::text = ANY(${keep}::text[]))`.execute(this.db);
+    return { inserted, superseded: Number(superseded.numAffectedRows ?? 0) };
+  }
+}

@@ -1,0 +1,108 @@
+import { sql } from 'kysely';
+import type { DubanConfig } from '../config/load-config';
+import type { RuleDefinition } from '../config/rules-schema';
+import type { Db } from '../db/database';
+import { explainMissing, explainThreshold } from '../domain/anomaly-explanation';
+import type { Day } from '../domain/day';
+import { WorkingCalendar } from '../domain/working-calendar';
+import type { Logger } from '../logger';
+import { AnomalyRepository, NewAnomaly } from '../repositories/anomaly.repository';
+import { RuleVersionRepository } from '../repositories/rule-version.repository';
+
+export interface RuleOutcome {
+  ruleId: string;
+  version: number;
+  kind: RuleDefinition['kind'];
+  found: number;
+  new: number;
+  superseded: number;
+  /** Why the rule judged nothing this time, when it did not. */
+  skipped?: string;
+}
+
+export interface EvaluationSummary {
+  evaluationId: number;
+  day: Day;
+  rules: RuleOutcome[];
+}
+
+/**
+ * 日监测, part 2: judges one day with the rule versions in force on that day. Candidates are found set-based in SQL;
+ * the wording of each anomaly is composed in the domain layer.
+ */
+export class EvaluationService {
+  private readonly calendar: WorkingCalendar;
+
+  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'calendar'>; logger: Logger }) {
+    this.calendar = new WorkingCalendar(deps.config.calendar);
+  }
+
+  async evaluateDay(day: Day, opts: { trigger: string }): Promise<EvaluationSummary> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
+      const anomalies = new AnomalyRepository(tx);
+      const evaluationId = await anomalies.startEvaluation(day, opts.trigger);
+      const outcomes: RuleOutcome[] = [];
+      for (const version of await new RuleVersionRepository(tx).inForceOn(day)) {
+        const rule = version.definition as RuleDefinition;
+        const base = { ruleId: rule.id, version: version.version, kind: rule.kind };
+        const found = await this.find(anomalies, rule, day);
+        if (found === undefined) {
+          outcomes.push({ ...base, found: 0, new: 0, superseded: 0, skipped: `${rule.kind} 类规则尚未实现评估` });
+          continue;
+        }
+        const rows: NewAnomaly[] = found.map((f) => ({ ...f, rule_id: rule.id, rule_version_id: version.id, kind: rule.kind, severity: rule.severity }));
+        const recorded = await anomalies.record(evaluationId, rule.id, day, rows);
+        outcomes.push({ ...base, found: rows.length, new: recorded.inserted, superseded: recorded.superseded });
+      }
+      const summary = { evaluationId, day, rules: outcomes };
+      await anomalies.finishEvaluation(evaluationId, summary);
+      this.deps.logger.info({ day, rules: outcomes.length, found: outcomes.reduce((n, o) => n + o.found, 0) }, 'day evaluated');
+      return summary;
+    });
+  }
+
+  /** The day and the working days before it that a `for N` rule looks at, newest first. */
+  private streak(day: Day, n: number): Day[] {
+    const days = [day];
+    for (let k = 1; k < n; k++) days.push(this.calendar.addWorkingDays(day, -k));
+    return days;
+  }
+
+  private async find(
+    repo: AnomalyRepository,
+    rule: RuleDefinition,
+    day: Day,
+  ): Promise<Array<Omit<NewAnomaly, 'rule_id' | 'rule_version_id' | 'kind' | 'severity'>> | undefined> {
+    const days = this.streak(day, rule.for);
+    switch (rule.kind) {
+      case 'threshold':
+        return (await repo.thresholdCandidates(rule, day, days)).map((c) => ({
+          indicator_id: c.indicator_id,
+          unit_id: c.unit_id,
+          observed_value: c.value,
+          expected_value: c.threshold,
+          explanation: explainThreshold({
+            unitName: c.unit_name,
+            indicatorName: c.indicator_name,
+            unit: c.indicator_unit,
+            value: c.value,
+            threshold: c.threshold,
+            op: c.op,
+            isAlertValue: rule.value === undefined,
+            days: days.length,
+          }),
+        }));
+      case 'missing':
+        return (await repo.missingCandidates(rule, days)).map((c) => ({
+          indicator_id: c.indicator_id,
+          unit_id: c.unit_id,
+          observed_value: null,
+          expected_value: null,
+          explanation: explainMissing({ unitName: c.unit_name, indicatorName: c.indicator_name, days: days.length }),
+        }));
+      default:
+        return undefined;
+    }
+  }
+}

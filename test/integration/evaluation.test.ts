@@ -1,0 +1,92 @@
+import { EvaluationService } from '../../src/services/evaluation.service';
+import { RulesService } from '../../src/services/rules.service';
+import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
+
+let f: IngestFixture;
+let evaluation: EvaluationService;
+
+/** Values for a day, as a county's CSV would send them. */
+async function ingest(day: string, rows: Array<[unit: string, indicator: string, value: string]>) {
+  const file = f.writeCsv(`${day}-${Math.random().toString(36).slice(2)}.csv`, ['单位,指标,数值', ...rows.map((r) => r.join(','))]);
+  const [r] = await f.service.ingestDay(day, { trigger: 'test', sources: [f.csvSource(file)] });
+  expect(r!.status).toBe('succeeded');
+}
+
+async function anomalies(day: string, ruleId?: string) {
+  let q = f.db.db
+    .selectFrom('anomalies as a')
+    .innerJoin('units as u', 'u.id', 'a.unit_id')
+    .innerJoin('indicators as i', 'i.id', 'a.indicator_id')
+    .innerJoin('rule_versions as v', 'v.id', 'a.rule_version_id')
+    .select(['a.rule_id', 'u.code as unit', 'i.code as indicator', 'a.severity', 'a.observed_value', 'a.expected_value', 'a.explanation', 'a.status', 'v.version'])
+    .where('a.day', '=', day);
+  if (ruleId) q = q.where('a.rule_id', '=', ruleId);
+  return q.orderBy('a.rule_id').orderBy('u.code').execute();
+}
+
+beforeAll(async () => {
+  f = await ingestFixture('evaluate');
+  await new RulesService(f.db.db).apply(f.config.rules, { by: 'test', reason: '初始规则', effectiveFrom: '2026-09-01' });
+  evaluation = new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger });
+  // 9/29 and 9/30 are the last working days before 国庆 (10/1–10/7); 10/8 is the next.
+  for (const day of ['2026-09-29', '2026-09-30', '2026-10-08']) {
+    await ingest(day, [
+      ['宁国市', '全程网办率', '97.2'],
+      ['郎溪县', '全程网办率', '99'],
+      ['绩溪县', '全程网办率', day === '2026-09-29' ? '99.5' : '98'],
+      ['广德市', '按时办结率', '99.9'],
+    ]);
+  }
+});
+afterAll(() => f.close());
+
+describe('evaluating a day against the rules in force', () => {
+  it('finds threshold breaches, not values exactly at the threshold, and counts `for` across the 国庆 holiday', async () => {
+    const summary = await evaluation.evaluateDay('2026-10-08', { trigger: 'test' });
+    expect(summary.rules.find((r) => r.ruleId === 'below_alert')).toMatchObject({ version: 1, found: 3, new: 3 });
+
+    // 郎溪县 sits exactly at 99: not below. 广德市's 按时办结率 99.9 is under its 预警值 100.
+    expect(await anomalies('2026-10-08', 'below_alert')).toEqual([
+      expect.objectContaining({ unit: 'guangde', indicator: 'on_time_completion_rate', expected_value: '100' }),
+      expect.objectContaining({ unit: 'jixi', severity: 'warning', observed_value: '98', expected_value: '99' }),
+      expect.objectContaining({ unit: 'ningguo', explanation: '宁国市 全程网办率 97.2%，低于预警值 99%', version: 1 }),
+    ]);
+    // Three working days in a row (9/29, 9/30, 10/8) for 广德市 and 宁国市, not 绩溪县: it was fine on 9/29.
+    expect(await anomalies('2026-10-08', 'below_alert_sustained')).toEqual([
+      expect.objectContaining({ unit: 'guangde', explanation: '广德市 按时办结率 99.9%，低于预警值 100%，已连续 3 个工作日' }),
+      expect.objectContaining({ unit: 'ningguo', severity: 'major', explanation: '宁国市 全程网办率 97.2%，低于预警值 99%，已连续 3 个工作日' }),
+    ]);
+    expect(await anomalies('2026-10-08', 'overdue_cases')).toEqual([
+      expect.objectContaining({ unit: 'guangde', severity: 'major', explanation: '广德市 按时办结率 99.9%，低于阈值 100%' }),
+    ]);
+    const missing = await anomalies('2026-10-08', 'not_reported');
+    expect(missing).toContainEqual(expect.objectContaining({ unit: 'jingde', indicator: 'satisfaction_rate', explanation: '旌德县 好评率 未报送数据' }));
+    expect(missing.some((m) => m.unit === 'ningguo' && m.indicator === 'full_online_rate')).toBe(false);
+    expect(summary.rules.find((r) => r.kind === 'baseline')?.skipped).toBeDefined();
+  });
+
+  it('is idempotent, and a revision that makes an anomaly no longer hold supersedes it without deleting it', async () => {
+    const again = await evaluation.evaluateDay('2026-10-08', { trigger: 'test' });
+    expect(again.rules.find((r) => r.ruleId === 'below_alert')).toMatchObject({ found: 3, new: 0, superseded: 0 });
+
+    await ingest('2026-10-08', [['宁国市', '全程网办率', '99.5']]);
+    const after = await evaluation.evaluateDay('2026-10-08', { trigger: 'test' });
+    expect(after.rules.find((r) => r.ruleId === 'below_alert')).toMatchObject({ found: 2, new: 0, superseded: 1 });
+    expect((await anomalies('2026-10-08', 'below_alert')).map((a) => [a.unit, a.status])).toEqual([
+      ['guangde', 'active'],
+      ['jixi', 'active'],
+      ['ningguo', 'superseded'],
+    ]);
+  });
+
+  it('keeps past days on the rule version in force then when a new version is applied', async () => {
+    const next = f.config.rules.map((r) => (r.id === 'below_alert' && r.kind === 'threshold' ? { ...r, value: 97.5 } : r));
+    await new RulesService(f.db.db).apply(next, { by: 'test', reason: '放宽', effectiveFrom: '2026-10-09' });
+    await evaluation.evaluateDay('2026-10-08', { trigger: 'test' });
+    // Under version 2 (97.5) 绩溪县's 98 would pass; 10/8 is still judged by version 1.
+    expect((await anomalies('2026-10-08', 'below_alert')).filter((a) => a.status === 'active')).toEqual([
+      expect.objectContaining({ unit: 'guangde', version: 1, expected_value: '100' }),
+      expect.objectContaining({ unit: 'jixi', version: 1, expected_value: '99' }),
+    ]);
+  });
+});
