@@ -1,12 +1,13 @@
+import { evaluateJob } from './evaluate.job';
 import { ingestJob } from './ingest.job';
 import type { JobDefinition } from './job-definition';
 
-export const JOB_NAMES = ['ingest'] as const;
+export const JOB_NAMES = ['ingest', 'evaluate'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** Every job name has a handler: adding a name without one fails to compile. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const jobRegistry = { ingest: ingestJob } satisfies Record<JobName, JobDefinition<any>>;
+export const jobRegistry = { ingest: ingestJob, evaluate: evaluateJob } satisfies Record<JobName, JobDefinition<any>>;
 
 export function isJobName(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);

@@ -22,6 +22,11 @@ export const ingestJob = {
     const failed = results.filter((r) => r.status === 'failed');
     // A failed source fails the job so BullMQ retries it; the sources that succeeded are unchanged by the retry.
     if (failed.length > 0) throw new IngestFailedError(failed.map((f) => `${f.source}: ${f.error}`).join('; '));
+    // Evaluate when the day's values changed (or came in for the first time); an unchanged re-run needs no verdict.
+    if (ctx.enqueue && results.some((r) => r.accepted + r.revised > 0)) {
+      const afterRun = Math.max(...results.map((r) => r.runId));
+      await ctx.enqueue('evaluate', `${data.day}-r${afterRun}`, { day: data.day, afterRun });
+    }
     return results.map(({ source, runId, accepted, revised, unchanged, rejected }) => ({ source, runId, accepted, revised, unchanged, rejected }));
   },
 } satisfies JobDefinition<IngestJobData>;

@@ -1,6 +1,7 @@
 import type { DubanConfig } from '../src/config/load-config';
 import type { Db } from '../src/db/database';
 import type { Logger } from '../src/logger';
+import type { EvaluationService } from '../src/services/evaluation.service';
 import type { IngestService } from '../src/services/ingest.service';
 
 /** What a handler may use. Handlers stay thin: they name the slot and call a service. */
@@ -8,7 +9,12 @@ export interface JobContext {
   config: DubanConfig;
   db: Db;
   logger: Logger;
-  services: { ingest: IngestService };
+  services: { ingest: IngestService; evaluation: EvaluationService };
+  /**
+   * Enqueues a follow-up job (e.g. evaluation after ingest). The daemon wires it to the queue; where there is no
+   * queue (the CLI, tests driving jobs directly) it is left out and the caller runs what follows itself.
+   */
+  enqueue?: (name: string, slot: string, data: object) => Promise<void>;
 }
 
 export interface JobDefinition<Data> {

@@ -6,6 +6,7 @@ import { ensureDatabase } from './db/ensure-database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger, Logger } from './logger';
 import { syncCatalogue } from './services/catalogue-sync.service';
+import { EvaluationService } from './services/evaluation.service';
 import { IngestService } from './services/ingest.service';
 
 /** The composition root: configuration read once, one database pool, the services built on them. */
@@ -46,6 +47,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
   }
   const services = {
     ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now: opts.now }),
+    evaluation: new EvaluationService({ db: database.db, config, logger }),
   };
   return {
     config,

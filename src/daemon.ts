@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobRegistry } from '../jobs';
+import { isJobName, jobRegistry } from '../jobs';
 import { App, openApp, OpenAppOptions } from './app';
 import { addDays, dayRange } from './domain/day';
 import { CronScheduler, lastFireTime } from './queue/cron-scheduler';
@@ -9,6 +9,23 @@ import { JobRunner } from './queue/job-runner';
 import { createJobWorker } from './queue/job-worker';
 import { createRedis } from './queue/redis-connection';
 import { JobRunRepository } from './repositories/job-run.repository';
+import { RulesService } from './services/rules.service';
+
+/**
+ * On a fresh database the rules file becomes version 1, judging all history the calendar covers, so a new
+ * installation monitors from its first day. Every later change goes through `duban rules apply` with a reason.
+ */
+async function adoptInitialRules(app: App): Promise<void> {
+  const rules = new RulesService(app.database.db);
+  if ((await rules.latest()).length > 0) return;
+  const firstYear = Math.min(...app.config.calendar.map((c) => c.year));
+  const { stored } = await rules.apply(app.config.rules, {
+    by: 'duban',
+    reason: '首次启动：按规则文件建立初始规则',
+    effectiveFrom: `${firstYear}-01-01`,
+  });
+  if (stored.length > 0) app.logger.info({ rules: stored.map((r) => r.rule_id) }, 'initial rules stored');
+}
 
 /**
  * The long-running process: cron enqueues, the worker runs, Postgres remembers. Any number of daemons may share one
@@ -28,10 +45,15 @@ export class Daemon {
   static async start(opts: OpenAppOptions & { cron?: boolean } = {}): Promise<Daemon> {
     const app = await openApp({ ...opts, prepare: true });
     const now = opts.now ?? (() => new Date());
+    await adoptInitialRules(app);
     const redis = createRedis(app.env.redisUrl);
     const queue = new JobQueue(redis, app.env.queuePrefix);
     const workerRedis = redis.duplicate();
-    const worker = createJobWorker(workerRedis, app.env.queuePrefix, new JobRunner(app.jobContext));
+    const enqueue = async (name: string, slot: string, data: object) => {
+      if (!isJobName(name)) throw new Error(`unknown job name: ${name}`);
+      await queue.enqueue(name, slot, data, { attempts: app.config.ingest.attempts });
+    };
+    const worker = createJobWorker(workerRedis, app.env.queuePrefix, new JobRunner({ ...app.jobContext, enqueue }));
     worker.on('error', (err) => app.logger.error({ err }, 'worker error'));
     const scheduler = new CronScheduler(app.config.timezone);
     const daemon = new Daemon(app, [redis, workerRedis], queue, worker, scheduler, now);

@@ -47,6 +47,10 @@ export class RulesService {
     });
   }
 
+  async latest(): Promise<RuleVersionRow[]> {
+    return new RuleVersionRepository(this.db).latest();
+  }
+
   async inForceOn(day: string): Promise<RuleVersionRow[]> {
     return new RuleVersionRepository(this.db).inForceOn(day);
   }

@@ -108,6 +108,19 @@ describe('the daily ingest job', () => {
     expect(runs).toHaveLength(7);
     expect(new Set(runs.map((r) => r.day)).size).toBe(7);
     expect((await jobRuns()).every((r) => r.attempts === 1)).toBe(true);
+
+    // Each ingested day is evaluated once, after its ingest, with the rules both daemons adopted once.
+    const evaluations = await waitFor(
+      () => db.db.selectFrom('job_runs').select(['slot', 'status', 'attempts']).where('job', '=', 'evaluate').execute(),
+      (r) => r.length === 7 && r.every((x) => x.status === 'succeeded'),
+    );
+    expect(new Set(evaluations.map((e) => e.slot.slice(0, 10)))).toEqual(new Set(dayRange('2026-11-20', '2026-11-26')));
+    expect(await db.db.selectFrom('evaluation_runs').select('day').execute()).toHaveLength(7);
+    const versions = await db.db.selectFrom('rule_versions').select(['rule_id', 'version', 'created_by']).execute();
+    expect(versions.every((v) => v.version === 1 && v.created_by === 'duban')).toBe(true);
+    expect(new Set(versions.map((v) => v.rule_id)).size).toBe(versions.length);
+    const anomalies = await db.db.selectFrom('anomalies').select(['rule_id', 'day']).execute();
+    expect(anomalies.length).toBeGreaterThan(0);
     await Promise.all(daemons.map((d) => d.stop()));
   });
 
