@@ -30,3 +30,30 @@ export function explainThreshold(f: ThresholdFacts): string {
 export function explainMissing(f: { unitName: string; indicatorName: string; days: number }): string {
   return `${f.unitName} ${f.indicatorName} 未报送数据${f.days > 1 ? `，已连续 ${f.days} 个工作日` : ''}`;
 }
+
+export interface ChangeFacts {
+  unitName: string;
+  indicatorName: string;
+  unit: string;
+  value: string;
+  reference: string;
+  referenceDay: string;
+  compare: 'previous_working_day' | 'same_weekday_last_week';
+  direction: 'higher' | 'lower';
+  days: number;
+}
+
+/** e.g. 宁国市 全程网办率 95.2%，较上一工作日（2026-09-30，98.5%）下降 3.3 个百分点 */
+export function explainChange(f: ChangeFacts): string {
+  const diff = Math.abs(Number(f.value) - Number(f.reference));
+  const pct = Number(f.reference) === 0 ? 0 : (diff / Number(f.reference)) * 100;
+  const moved = f.direction === 'higher' ? '下降' : '上升';
+  const amount = f.unit === '%' ? `${formatNumber(diff)} 个百分点` : `${formatNumber(pct)}%`;
+  const against = f.compare === 'previous_working_day' ? '较上一工作日' : '较上周同一工作日';
+  const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
+  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，${against}（${f.referenceDay}，${formatValue(f.reference, f.unit)}）${moved} ${amount}${streak}`;
+}
+
+function formatNumber(n: number): string {
+  return String(Number(n.toFixed(2)));
+}

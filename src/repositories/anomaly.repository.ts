@@ -13,6 +13,11 @@ export interface ThresholdCandidate {
   op: 'below' | 'above';
 }
 
+export interface ChangeCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+  reference: string;
+  direction: 'higher' | 'lower';
+}
+
 export interface MissingCandidate {
   indicator_id: number;
   unit_id: number;
@@ -66,6 +71,38 @@ export class AnomalyRepository {
         AND CASE s.op WHEN 'below' THEN o.value < s.threshold ELSE o.value > s.threshold END
       GROUP BY s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold, s.op
       HAVING count(*) = ${days.length}`.execute(this.db);
+    return r.rows;
+  }
+
+  /**
+   * Series whose value moved the bad way (a drop where higher is better) by at least `by` against its reference day,
+   * on every (day, reference) pair given. References below `minBase` are not judged.
+   */
+  async changeCandidates(
+    rule: Extract<RuleDefinition, { kind: 'change' }>,
+    day: string,
+    pairs: Array<{ day: string; ref: string }>,
+  ): Promise<ChangeCandidate[]> {
+    const r = await sql<ChangeCandidate>`
+      WITH p AS (SELECT * FROM unnest(${pairs.map((x) => x.day)}::date[], ${pairs.map((x) => x.ref)}::date[]) AS p(day, ref)),
+      s AS (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name,
+               i.unit AS indicator_unit, i.direction
+        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)}),
+      moves AS (
+        SELECT s.*, p.day, cur.value, prev.value AS reference,
+               CASE s.direction WHEN 'higher' THEN prev.value - cur.value ELSE cur.value - prev.value END AS bad_move
+        FROM s CROSS JOIN p
+        JOIN observations cur ON cur.day = p.day AND cur.indicator_id = s.indicator_id AND cur.unit_id = s.unit_id
+        JOIN observations prev ON prev.day = p.ref AND prev.indicator_id = s.indicator_id AND prev.unit_id = s.unit_id
+        WHERE prev.value >= ${rule.minBase})
+      SELECT indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction,
+             max(value) FILTER (WHERE day = ${day}::date)::text AS value,
+             max(reference) FILTER (WHERE day = ${day}::date)::text AS reference
+      FROM moves
+      WHERE CASE ${rule.unit}::text WHEN 'points' THEN bad_move ELSE bad_move / nullif(reference, 0) * 100 END >= ${rule.by}
+      GROUP BY indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction
+      HAVING count(*) = ${pairs.length}`.execute(this.db);
     return r.rows;
   }
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
-import { explainMissing, explainThreshold } from '../domain/anomaly-explanation';
+import { explainChange, explainMissing, explainThreshold } from '../domain/anomaly-explanation';
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
@@ -93,6 +93,31 @@ export class EvaluationService {
             days: days.length,
           }),
         }));
+      case 'change': {
+        const refOf = (d: Day) =>
+          rule.compare === 'previous_working_day' ? this.calendar.previousWorkingDay(d) : this.calendar.sameWorkingWeekdayBefore(d);
+        const pairs = days.map((d) => ({ day: d, ref: refOf(d) }));
+        // A day with no comparable day before it (a long gap in the calendar) cannot show a change.
+        if (pairs.some((p) => p.ref === undefined)) return [];
+        const refDay = pairs[0]!.ref!;
+        return (await repo.changeCandidates(rule, day, pairs as Array<{ day: Day; ref: Day }>)).map((c) => ({
+          indicator_id: c.indicator_id,
+          unit_id: c.unit_id,
+          observed_value: c.value,
+          expected_value: c.reference,
+          explanation: explainChange({
+            unitName: c.unit_name,
+            indicatorName: c.indicator_name,
+            unit: c.indicator_unit,
+            value: c.value,
+            reference: c.reference,
+            referenceDay: refDay,
+            compare: rule.compare,
+            direction: c.direction,
+            days: days.length,
+          }),
+        }));
+      }
       case 'missing':
         return (await repo.missingCandidates(rule, days)).map((c) => ({
           indicator_id: c.indicator_id,

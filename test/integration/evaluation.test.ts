@@ -89,4 +89,26 @@ describe('evaluating a day against the rules in force', () => {
       expect.objectContaining({ unit: 'jixi', version: 1, expected_value: '99' }),
     ]);
   });
+
+  it('finds drops against the previous working day across the holiday, at the edge, and not on tiny bases', async () => {
+    await ingest('2026-09-30', [
+      ['宣州区', '好评率', '99.9'],
+      ['郎溪县', '零跑动事项占比', '95'],
+      ['旌德县', '电子证照用证率', '5'],
+    ]);
+    await ingest('2026-10-08', [
+      ['宣州区', '好评率', '97.5'],
+      ['郎溪县', '零跑动事项占比', '93'],
+      ['旌德县', '电子证照用证率', '1'],
+    ]);
+    await evaluation.evaluateDay('2026-10-08', { trigger: 'test' });
+    expect(await anomalies('2026-10-08', 'daily_drop')).toEqual([
+      // Exactly the 2 points of the rule: “下降 2 个百分点以上” includes 2.
+      expect.objectContaining({ unit: 'langxi', observed_value: '93', expected_value: '95' }),
+      expect.objectContaining({
+        unit: 'xuanzhou',
+        explanation: '宣州区 好评率 97.5%，较上一工作日（2026-09-30，99.9%）下降 2.4 个百分点',
+      }),
+    ]);
+  });
 });

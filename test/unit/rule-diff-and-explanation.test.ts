@@ -1,5 +1,5 @@
 import { rulesFileSchema } from '../../src/config/rules-schema';
-import { explainMissing, explainThreshold, formatValue } from '../../src/domain/anomaly-explanation';
+import { explainChange, explainMissing, explainThreshold, formatValue } from '../../src/domain/anomaly-explanation';
 import { diffRules, formatRuleChanges } from '../../src/domain/rule-diff';
 
 const [a, b] = rulesFileSchema.parse({
@@ -30,5 +30,11 @@ describe('anomaly explanations', () => {
     );
     expect(explainMissing({ unitName: '旌德县', indicatorName: '好评率', days: 2 })).toBe('旌德县 好评率 未报送数据，已连续 2 个工作日');
     expect(formatValue('99.8000', '%')).toBe('99.8%');
+    expect(
+      explainChange({
+        unitName: '泾县', indicatorName: '超期件数', unit: '件', value: '12', reference: '8', referenceDay: '2026-11-20',
+        compare: 'same_weekday_last_week', direction: 'lower', days: 2,
+      }),
+    ).toBe('泾县 超期件数 12 件，较上周同一工作日（2026-11-20，8 件）上升 50%，已连续 2 个工作日');
   });
 });
