@@ -57,3 +57,20 @@ export function explainChange(f: ChangeFacts): string {
 function formatNumber(n: number): string {
   return String(Number(n.toFixed(2)));
 }
+
+const PEER_GROUP: Record<'city' | 'county' | 'department', string> = { city: '市', county: '县（市、区）', department: '市直部门' };
+
+/** e.g. 宁国市 全程网办率 97.2%，在 7 个县（市、区）中列倒数第 1 */
+export function explainRank(f: {
+  unitName: string;
+  indicatorName: string;
+  unit: string;
+  value: string;
+  unitKind: 'city' | 'county' | 'department';
+  position: number;
+  peers: number;
+  days: number;
+}): string {
+  const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
+  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，在 ${f.peers} 个${PEER_GROUP[f.unitKind]}中列倒数第 ${f.position}${streak}`;
+}

@@ -18,6 +18,13 @@ export interface ChangeCandidate extends Omit<ThresholdCandidate, 'threshold' | 
   direction: 'higher' | 'lower';
 }
 
+export interface RankCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+  unit_kind: 'city' | 'county' | 'department';
+  /** 1 = the worst of its peers. */
+  position: number;
+  peers: number;
+}
+
 export interface MissingCandidate {
   indicator_id: number;
   unit_id: number;
@@ -103,6 +110,37 @@ export class AnomalyRepository {
       WHERE CASE ${rule.unit}::text WHEN 'points' THEN bad_move ELSE bad_move / nullif(reference, 0) * 100 END >= ${rule.by}
       GROUP BY indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction
       HAVING count(*) = ${pairs.length}`.execute(this.db);
+    return r.rows;
+  }
+
+  /**
+   * Units among the worst `bottom` of the units of their kind, on each of `days`. Ties share a place (RANK), so a
+   * unit tied with the last one counted is in too; a unit level with the best of its peers never is, so a field
+   * where everyone reports 100 % has no bottom.
+   */
+  async rankCandidates(rule: Extract<RuleDefinition, { kind: 'rank' }>, day: string, days: string[]): Promise<RankCandidate[]> {
+    const r = await sql<RankCandidate>`
+      WITH s AS (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, u.kind AS unit_kind, i.name AS indicator_name,
+               i.unit AS indicator_unit, i.direction
+        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)}),
+      ranked AS (
+        SELECT s.*, o.day, o.value,
+               rank() OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day
+                            ORDER BY CASE s.direction WHEN 'higher' THEN o.value ELSE -o.value END) AS position,
+               count(*) OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day) AS peers,
+               CASE s.direction
+                 WHEN 'higher' THEN max(o.value) OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day)
+                 ELSE min(o.value) OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day) END AS best
+        FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[]))
+      SELECT indicator_id, unit_id, unit_name, unit_kind, indicator_name, indicator_unit,
+             max(value) FILTER (WHERE day = ${day}::date)::text AS value,
+             max(position) FILTER (WHERE day = ${day}::date)::int AS position,
+             max(peers) FILTER (WHERE day = ${day}::date)::int AS peers
+      FROM ranked
+      WHERE position <= ${rule.bottom} AND peers >= ${rule.minPeers} AND value <> best
+      GROUP BY indicator_id, unit_id, unit_name, unit_kind, indicator_name, indicator_unit
+      HAVING count(*) = ${days.length}`.execute(this.db);
     return r.rows;
   }
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
-import { explainChange, explainMissing, explainThreshold } from '../domain/anomaly-explanation';
+import { explainChange, explainMissing, explainRank, explainThreshold } from '../domain/anomaly-explanation';
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
@@ -118,6 +118,23 @@ export class EvaluationService {
           }),
         }));
       }
+      case 'rank':
+        return (await repo.rankCandidates(rule, day, days)).map((c) => ({
+          indicator_id: c.indicator_id,
+          unit_id: c.unit_id,
+          observed_value: c.value,
+          expected_value: null,
+          explanation: explainRank({
+            unitName: c.unit_name,
+            indicatorName: c.indicator_name,
+            unit: c.indicator_unit,
+            value: c.value,
+            unitKind: c.unit_kind,
+            position: c.position,
+            peers: c.peers,
+            days: days.length,
+          }),
+        }));
       case 'missing':
         return (await repo.missingCandidates(rule, days)).map((c) => ({
           indicator_id: c.indicator_id,

@@ -111,4 +111,26 @@ describe('evaluating a day against the rules in force', () => {
       }),
     ]);
   });
+
+  it('ranks units among their kind: ties at the bottom all count, and a field level with the best has no bottom', async () => {
+    const next = f.config.rules.map((r) => (r.id === 'county_bottom' ? { ...r, for: 1 } : r));
+    await new RulesService(f.db.db).apply(next, { by: 'test', reason: '排名按单日', effectiveFrom: '2026-11-02' });
+    await ingest('2026-11-02', [
+      ['宣州区', '电子证照用证率', '80'],
+      ['郎溪县', '电子证照用证率', '70'],
+      ['广德市', '电子证照用证率', '70'],
+      ['宁国市', '电子证照用证率', '90'],
+      ['宣州区', '即办件占比', '80'],
+      ['郎溪县', '即办件占比', '80'],
+      ['广德市', '即办件占比', '80'],
+      ['市人社局', '电子证照用证率', '10'],
+    ]);
+    const summary = await evaluation.evaluateDay('2026-11-02', { trigger: 'test' });
+    expect(summary.rules.find((r) => r.ruleId === 'county_bottom')).toMatchObject({ version: 2, found: 2 });
+    // 市人社局 is a department: not among the counties it would otherwise trail.
+    expect(await anomalies('2026-11-02', 'county_bottom')).toEqual([
+      expect.objectContaining({ unit: 'guangde', explanation: '广德市 电子证照用证率 70%，在 4 个县（市、区）中列倒数第 1' }),
+      expect.objectContaining({ unit: 'langxi', indicator: 'e_license_usage_rate' }),
+    ]);
+  });
 });
