@@ -20,7 +20,7 @@ export function evaluateCommand(): Command {
         console.log(
           table(
             ['规则', '版本', '类型', '异常', '新增', '已失效', '说明'],
-            summary.rules.map((r) => [r.ruleId, r.version, r.kind, r.found, r.new, r.superseded, r.skipped ?? '']),
+            summary.rules.map((r) => [r.ruleId, r.version, r.kind, r.found, r.new, r.superseded, r.insufficientHistory ? `${r.insufficientHistory} 个序列历史不足，未判断` : '']),
           ),
         );
       });

@@ -74,3 +74,24 @@ export function explainRank(f: {
   const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
   return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，在 ${f.peers} 个${PEER_GROUP[f.unitKind]}中列倒数第 ${f.position}${streak}`;
 }
+
+/** e.g. 宁国市 全程网办率 96.1%，明显低于近 20 个工作日的中位数 99.2%（稳健 z 值 5.3） */
+export function explainBaseline(f: {
+  unitName: string;
+  indicatorName: string;
+  unit: string;
+  value: string;
+  median: string;
+  mad: string;
+  window: number;
+  sameWeekday: boolean;
+  direction: 'higher' | 'lower';
+  days: number;
+}): string {
+  const dev = Math.abs(Number(f.value) - Number(f.median));
+  const z = Number(f.mad) === 0 ? '窗口内无波动' : `稳健 z 值 ${formatNumber((0.6745 * dev) / Number(f.mad))}`;
+  const side = f.direction === 'higher' ? '低于' : '高于';
+  const span = f.sameWeekday ? `近 ${f.window} 个同星期工作日` : `近 ${f.window} 个工作日`;
+  const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
+  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，明显${side}${span}的中位数 ${formatValue(f.median, f.unit)}（${z}）${streak}`;
+}

@@ -25,6 +25,13 @@ export interface RankCandidate extends Omit<ThresholdCandidate, 'threshold' | 'o
   peers: number;
 }
 
+export interface BaselineCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+  direction: 'higher' | 'lower';
+  median: string;
+  mad: string;
+  history: number;
+}
+
 export interface MissingCandidate {
   indicator_id: number;
   unit_id: number;
@@ -142,6 +149,62 @@ export class AnomalyRepository {
       GROUP BY indicator_id, unit_id, unit_name, unit_kind, indicator_name, indicator_unit
       HAVING count(*) = ${days.length}`.execute(this.db);
     return r.rows;
+  }
+
+  /**
+   * Series far from their own recent history on each judged day: the median and the median absolute deviation (MAD)
+   * of the window's values (working days only; days without data simply absent), robust z = 0.6745·dev/MAD, on the
+   * bad side only. A flat window (MAD 0) fires on any deviation of at least `minDeviation`; a window with fewer
+   * than `minHistory` values judges nothing. `windows` pairs each judged day with each of its window days.
+   */
+  async baselineCandidates(
+    rule: Extract<RuleDefinition, { kind: 'baseline' }>,
+    day: string,
+    judged: number,
+    windows: Array<{ day: string; wday: string }>,
+  ): Promise<{ candidates: BaselineCandidate[]; insufficient: number }> {
+    const stats = sql`
+      w AS (SELECT * FROM unnest(${windows.map((x) => x.day)}::date[], ${windows.map((x) => x.wday)}::date[]) AS w(day, wday)),
+      s AS (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name,
+               i.unit AS indicator_unit, i.direction
+        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)}),
+      hist AS (
+        SELECT o.indicator_id, o.unit_id, w.day, o.value
+        FROM w JOIN observations o ON o.day = w.wday
+        WHERE o.indicator_id IN (SELECT indicator_id FROM s) AND o.unit_id IN (SELECT unit_id FROM s)),
+      med AS (
+        SELECT indicator_id, unit_id, day, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median, count(*) AS n
+        FROM hist GROUP BY indicator_id, unit_id, day)`;
+    const r = await sql<BaselineCandidate>`
+      WITH ${stats},
+      mad AS (
+        SELECT h.indicator_id, h.unit_id, h.day, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.value - m.median)) AS mad
+        FROM hist h JOIN med m ON m.indicator_id = h.indicator_id AND m.unit_id = h.unit_id AND m.day = h.day
+        WHERE m.n >= ${rule.minHistory}
+        GROUP BY h.indicator_id, h.unit_id, h.day),
+      judged AS (
+        SELECT s.*, m.day, cur.value, m.median, d.mad, m.n,
+               CASE s.direction WHEN 'higher' THEN m.median - cur.value ELSE cur.value - m.median END AS bad_dev
+        FROM med m
+        JOIN mad d ON d.indicator_id = m.indicator_id AND d.unit_id = m.unit_id AND d.day = m.day
+        JOIN s ON s.indicator_id = m.indicator_id AND s.unit_id = m.unit_id
+        JOIN observations cur ON cur.day = m.day AND cur.indicator_id = m.indicator_id AND cur.unit_id = m.unit_id)
+      SELECT indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction,
+             max(value) FILTER (WHERE day = ${day}::date)::text AS value,
+             trim_scale(round(max(median) FILTER (WHERE day = ${day}::date)::numeric, 4))::text AS median,
+             trim_scale(round(max(mad) FILTER (WHERE day = ${day}::date)::numeric, 4))::text AS mad,
+             max(n) FILTER (WHERE day = ${day}::date)::int AS history
+      FROM judged
+      WHERE bad_dev >= ${rule.minDeviation} AND (mad = 0 OR 0.6745 * bad_dev / mad >= ${rule.z})
+      GROUP BY indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction
+      HAVING count(*) = ${judged}`.execute(this.db);
+    const short = await sql<{ n: number }>`
+      WITH ${stats}
+      SELECT count(*)::int AS n FROM s
+      LEFT JOIN med m ON m.indicator_id = s.indicator_id AND m.unit_id = s.unit_id AND m.day = ${day}::date
+      WHERE coalesce(m.n, 0) < ${rule.minHistory}`.execute(this.db);
+    return { candidates: r.rows, insufficient: short.rows[0]!.n };
   }
 
   /** Series in scope with no value on any of `days`. */

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
-import { explainChange, explainMissing, explainRank, explainThreshold } from '../domain/anomaly-explanation';
+import { explainBaseline, explainChange, explainMissing, explainRank, explainThreshold } from '../domain/anomaly-explanation';
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
@@ -18,6 +18,8 @@ export interface RuleOutcome {
   superseded: number;
   /** Why the rule judged nothing this time, when it did not. */
   skipped?: string;
+  /** Baseline rules: series in scope with too little history on the day to be judged. */
+  insufficientHistory?: number;
 }
 
 export interface EvaluationSummary {
@@ -46,14 +48,16 @@ export class EvaluationService {
       for (const version of await new RuleVersionRepository(tx).inForceOn(day)) {
         const rule = version.definition as RuleDefinition;
         const base = { ruleId: rule.id, version: version.version, kind: rule.kind };
-        const found = await this.find(anomalies, rule, day);
-        if (found === undefined) {
-          outcomes.push({ ...base, found: 0, new: 0, superseded: 0, skipped: `${rule.kind} 类规则尚未实现评估` });
-          continue;
-        }
+        const { found, insufficientHistory } = await this.find(anomalies, rule, day);
         const rows: NewAnomaly[] = found.map((f) => ({ ...f, rule_id: rule.id, rule_version_id: version.id, kind: rule.kind, severity: rule.severity }));
         const recorded = await anomalies.record(evaluationId, rule.id, day, rows);
-        outcomes.push({ ...base, found: rows.length, new: recorded.inserted, superseded: recorded.superseded });
+        outcomes.push({
+          ...base,
+          found: rows.length,
+          new: recorded.inserted,
+          superseded: recorded.superseded,
+          ...(insufficientHistory === undefined ? {} : { insufficientHistory }),
+        });
       }
       const summary = { evaluationId, day, rules: outcomes };
       await anomalies.finishEvaluation(evaluationId, summary);
@@ -69,13 +73,52 @@ export class EvaluationService {
     return days;
   }
 
-  private async find(
-    repo: AnomalyRepository,
-    rule: RuleDefinition,
-    day: Day,
-  ): Promise<Array<Omit<NewAnomaly, 'rule_id' | 'rule_version_id' | 'kind' | 'severity'>> | undefined> {
+  /** The working days before `day` whose values make its baseline, stopping where the calendar data end. */
+  private windowDays(day: Day, size: number, sameWeekday: boolean): Day[] {
+    const out: Day[] = [];
+    let d = day;
+    while (out.length < size) {
+      const prev = sameWeekday ? this.calendar.sameWorkingWeekdayBefore(d, 8) : this.calendar.previousWorkingDay(d);
+      if (!prev || !this.calendar.covers(prev)) break;
+      out.push(prev);
+      d = prev;
+    }
+    return out;
+  }
+
+  private async find(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<{ found: Found[]; insufficientHistory?: number }> {
+    const found = await this.findRows(repo, rule, day);
+    return Array.isArray(found) ? { found } : found;
+  }
+
+  private async findRows(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<Found[] | { found: Found[]; insufficientHistory: number }> {
     const days = this.streak(day, rule.for);
     switch (rule.kind) {
+      case 'baseline': {
+        const windows = days.flatMap((d) => this.windowDays(d, rule.window, rule.sameWeekday).map((wday) => ({ day: d, wday })));
+        const { candidates, insufficient } = await repo.baselineCandidates(rule, day, days.length, windows);
+        return {
+          insufficientHistory: insufficient,
+          found: candidates.map((c) => ({
+            indicator_id: c.indicator_id,
+            unit_id: c.unit_id,
+            observed_value: c.value,
+            expected_value: c.median,
+            explanation: explainBaseline({
+              unitName: c.unit_name,
+              indicatorName: c.indicator_name,
+              unit: c.indicator_unit,
+              value: c.value,
+              median: c.median,
+              mad: c.mad,
+              window: rule.window,
+              sameWeekday: rule.sameWeekday,
+              direction: c.direction,
+              days: days.length,
+            }),
+          })),
+        };
+      }
       case 'threshold':
         return (await repo.thresholdCandidates(rule, day, days)).map((c) => ({
           indicator_id: c.indicator_id,
@@ -143,8 +186,8 @@ export class EvaluationService {
           expected_value: null,
           explanation: explainMissing({ unitName: c.unit_name, indicatorName: c.indicator_name, days: days.length }),
         }));
-      default:
-        return undefined;
     }
   }
 }
+
+type Found = Omit<NewAnomaly, 'rule_id' | 'rule_version_id' | 'kind' | 'severity'>;

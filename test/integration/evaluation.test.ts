@@ -1,3 +1,4 @@
+import { dayRange } from '../../src/domain/day';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
@@ -62,7 +63,6 @@ describe('evaluating a day against the rules in force', () => {
     const missing = await anomalies('2026-10-08', 'not_reported');
     expect(missing).toContainEqual(expect.objectContaining({ unit: 'jingde', indicator: 'satisfaction_rate', explanation: '旌德县 好评率 未报送数据' }));
     expect(missing.some((m) => m.unit === 'ningguo' && m.indicator === 'full_online_rate')).toBe(false);
-    expect(summary.rules.find((r) => r.kind === 'baseline')?.skipped).toBeDefined();
   });
 
   it('is idempotent, and a revision that makes an anomaly no longer hold supersedes it without deleting it', async () => {
@@ -131,6 +131,36 @@ describe('evaluating a day against the rules in force', () => {
     expect(await anomalies('2026-11-02', 'county_bottom')).toEqual([
       expect.objectContaining({ unit: 'guangde', explanation: '广德市 电子证照用证率 70%，在 4 个县（市、区）中列倒数第 1' }),
       expect.objectContaining({ unit: 'langxi', indicator: 'e_license_usage_rate' }),
+    ]);
+  });
+
+  it('judges a day against its own history: flat windows, small deviations and too little history', async () => {
+    const history = dayRange('2026-11-04', '2026-11-20').filter((d) => ![0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay()));
+    expect(history).toHaveLength(13);
+    for (const [k, day] of history.entries()) {
+      await ingest(day, [
+        ['宁国市', '12345 按时办结率', '99.5'],
+        ['泾县', '12345 按时办结率', '99.5'],
+        ['绩溪县', '12345 按时办结率', String(99 + (k % 4) * 0.2)],
+        ...(k >= 8 ? [['广德市', '12345 按时办结率', '99.5'] as [string, string, string]] : []),
+      ]);
+    }
+    await ingest('2026-11-23', [
+      ['宁国市', '12345 按时办结率', '98.9'], // 0.6 under a flat window: fires
+      ['泾县', '12345 按时办结率', '99.1'], // 0.4 under a flat window: under minDeviation
+      ['绩溪县', '12345 按时办结率', '97'], // far under a varied window
+      ['广德市', '12345 按时办结率', '90'], // only 5 days of history
+    ]);
+    const summary = await evaluation.evaluateDay('2026-11-23', { trigger: 'test' });
+    const outcome = summary.rules.find((r) => r.ruleId === 'off_baseline')!;
+    expect(outcome).toMatchObject({ found: 2 });
+    expect(outcome.insufficientHistory).toBeGreaterThan(0);
+    expect(await anomalies('2026-11-23', 'off_baseline')).toEqual([
+      expect.objectContaining({ unit: 'jixi', expected_value: '99.2', explanation: expect.stringContaining('（稳健 z 值 7.42）') }),
+      expect.objectContaining({
+        unit: 'ningguo',
+        explanation: '宁国市 12345 按时办结率 98.9%，明显低于近 20 个工作日的中位数 99.5%（窗口内无波动）',
+      }),
     ]);
   });
 });
