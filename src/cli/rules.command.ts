@@ -6,6 +6,7 @@ import { ConfigError, ConfigProblem } from '../config/config-error';
 import { readRules } from '../config/load-config';
 import { dayIn, parseDay } from '../domain/day';
 import { formatRuleChanges } from '../domain/rule-diff';
+import { BacktestService, compareBy } from '../services/backtest.service';
 import { RulesService } from '../services/rules.service';
 import { table } from './output';
 import { withApp } from './with-app';
@@ -38,6 +39,29 @@ export function rulesCommand(): Command {
         }
         const { stored } = await service.apply(next, { by: opts.by, reason: opts.reason, effectiveFrom });
         console.log(`已存为新版本：${stored.map((v) => `${v.rule_id} v${v.version}`).join('、')}（${opts.by}，自 ${effectiveFrom} 起）`);
+      });
+    });
+
+  cmd
+    .command('test')
+    .description('回测：用拟议规则重新评估历史数据，与现行规则对比每条规则、每个单位会产生多少异常；不写入任何数据')
+    .option('--file <path>', '拟议的规则文件（默认：主配置中的 rules）')
+    .option('--rule <id>', '只看这条规则')
+    .requiredOption('--from <YYYY-MM-DD>', '从哪天', parseDay)
+    .requiredOption('--to <YYYY-MM-DD>', '到哪天', parseDay)
+    .action(async (opts: { file?: string; rule?: string; from: string; to: string }, sub: Command) => {
+      await withApp(sub, {}, async (app) => {
+        const file = opts.file ? path.resolve(opts.file) : app.config.rulesFile;
+        const problems: ConfigProblem[] = [];
+        const proposed = readRules(file, app.config.indicators, app.config.units, problems);
+        if (problems.length > 0) throw new ConfigError(problems);
+        const report = await new BacktestService({ db: app.database.db, evaluation: app.services.evaluation }).run(proposed, opts.from, opts.to, opts.rule);
+        console.log(`回测 ${opts.from} 至 ${opts.to}（现行规则 → 拟议规则；“问题”指不同的单位×指标组合）`);
+        const rows = (k: 'ruleId' | 'unit') =>
+          compareBy(report, k).map((r) => [r.key, r.current.anomalies, r.proposed.anomalies, signed(r.proposed.anomalies - r.current.anomalies), r.current.series, r.proposed.series]);
+        console.log(table(['规则', '现行异常', '拟议异常', '变化', '现行问题', '拟议问题'], rows('ruleId')));
+        console.log('');
+        console.log(table(['单位', '现行异常', '拟议异常', '变化', '现行问题', '拟议问题'], rows('unit')));
       });
     });
 
@@ -80,6 +104,10 @@ export function rulesCommand(): Command {
       });
     });
   return cmd;
+}
+
+function signed(n: number): string {
+  return n > 0 ? `+${n}` : String(n);
 }
 
 async function confirm(question: string): Promise<boolean> {

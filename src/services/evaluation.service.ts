@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
+import { inTransaction } from '../db/transactions';
 import { explainBaseline, explainChange, explainMissing, explainRank, explainThreshold } from '../domain/anomaly-explanation';
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
@@ -39,8 +40,9 @@ export class EvaluationService {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
-  async evaluateDay(day: Day, opts: { trigger: string }): Promise<EvaluationSummary> {
-    return this.deps.db.transaction().execute(async (tx) => {
+  /** With `within`, inside the caller's transaction (a backtest's or a replay's, which roll back). */
+  async evaluateDay(day: Day, opts: { trigger: string; within?: Db }): Promise<EvaluationSummary> {
+    return inTransaction(opts.within ?? this.deps.db, async (tx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
       const anomalies = new AnomalyRepository(tx);
       const evaluationId = await anomalies.startEvaluation(day, opts.trigger);

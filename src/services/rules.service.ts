@@ -5,6 +5,7 @@ import type { RuleVersionRow } from '../db/schema';
 import { canonicalJson } from '../domain/canonical-json';
 import { diffRules, RuleChange } from '../domain/rule-diff';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
+import { inTransaction } from '../db/transactions';
 
 export interface ApplyOptions {
   by: string;
@@ -23,7 +24,7 @@ export class RulesService {
 
   async apply(next: readonly RuleDefinition[], opts: ApplyOptions): Promise<{ changes: RuleChange[]; stored: RuleVersionRow[] }> {
     if (!opts.reason.trim()) throw new Error('应用规则变更必须说明原因（--reason）');
-    return this.db.transaction().execute(async (tx) => {
+    return inTransaction(this.db, async (tx) => {
       const repo = new RuleVersionRepository(tx);
       await repo.lock();
       const latest = await repo.latest();

@@ -1,4 +1,5 @@
 import { dayRange } from '../../src/domain/day';
+import { BacktestService, compareBy } from '../../src/services/backtest.service';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
@@ -162,5 +163,33 @@ describe('evaluating a day against the rules in force', () => {
         explanation: '宁国市 12345 按时办结率 98.9%，明显低于近 20 个工作日的中位数 99.5%（窗口内无波动）',
       }),
     ]);
+  });
+
+  it('backtests proposed rules over history against the rules in force, and writes nothing', async () => {
+    // below_alert is back at the 预警值 (99) since 11/02 (version 3); the proposal loosens it to 97.5.
+    await ingest('2026-11-24', [
+      ['宁国市', '全程网办率', '98'],
+      ['郎溪县', '全程网办率', '97'],
+    ]);
+    await evaluation.evaluateDay('2026-11-24', { trigger: 'test' });
+    const count = async () =>
+      Promise.all(
+        (['anomalies', 'evaluation_runs', 'rule_versions'] as const).map(async (t) =>
+          Number((await f.db.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+        ),
+      );
+    const before = await count();
+    const recorded = await anomalies('2026-11-24');
+    const proposed = f.config.rules.map((r) => (r.id === 'below_alert' && r.kind === 'threshold' ? { ...r, value: 97.5 } : r));
+    const report = await new BacktestService({ db: f.db.db, evaluation }).run(proposed, '2026-11-24', '2026-11-24', 'below_alert');
+    expect(compareBy(report, 'ruleId')).toEqual([
+      { key: 'below_alert', current: expect.objectContaining({ anomalies: 2, series: 2 }), proposed: expect.objectContaining({ anomalies: 1, series: 1 }) },
+    ]);
+    expect(compareBy(report, 'unit').map((r) => [r.key, r.current.anomalies, r.proposed.anomalies])).toEqual([
+      ['宁国市', 1, 0],
+      ['郎溪县', 1, 1],
+    ]);
+    expect(await count()).toEqual(before);
+    expect(await anomalies('2026-11-24')).toEqual(recorded);
   });
 });
