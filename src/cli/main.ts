@@ -5,6 +5,7 @@ import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
 import { rejectsCommand } from './rejects.command';
+import { replayCommand } from './replay.command';
 import { rulesCommand } from './rules.command';
 import { startCommand } from './start.command';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .addCommand(ingestCommand())
     .addCommand(rejectsCommand())
     .addCommand(evaluateCommand())
+    .addCommand(replayCommand())
     .addCommand(rulesCommand())
     .addCommand(startCommand());
 }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { RuleVersionRow } from '../db/schema';
 
@@ -17,10 +17,11 @@ export class RuleVersionRepository {
   }
 
   /** The version of each rule in force on `day` (the newest effective by then), retired rules left out. */
-  async inForceOn(day: string): Promise<RuleVersionRow[]> {
-    const rows = await this.db
-      .selectFrom('rule_versions')
-      .selectAll()
+  async inForceOn(day: string, asOf?: RawBuilder<Date>): Promise<RuleVersionRow[]> {
+    let q = this.db.selectFrom('rule_versions').selectAll();
+    // A replay sees only the versions that existed when the day was judged.
+    if (asOf) q = q.where('created_at', '<=', asOf);
+    const rows = await q
       .distinctOn('rule_id')
       .where('effective_from', '<=', day)
       .orderBy('rule_id')

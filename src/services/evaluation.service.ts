@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { RawBuilder, sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
@@ -41,13 +41,13 @@ export class EvaluationService {
   }
 
   /** With `within`, inside the caller's transaction (a backtest's or a replay's, which roll back). */
-  async evaluateDay(day: Day, opts: { trigger: string; within?: Db }): Promise<EvaluationSummary> {
+  async evaluateDay(day: Day, opts: { trigger: string; within?: Db; rulesAsOf?: RawBuilder<Date> }): Promise<EvaluationSummary> {
     return inTransaction(opts.within ?? this.deps.db, async (tx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
       const anomalies = new AnomalyRepository(tx);
       const evaluationId = await anomalies.startEvaluation(day, opts.trigger);
       const outcomes: RuleOutcome[] = [];
-      for (const version of await new RuleVersionRepository(tx).inForceOn(day)) {
+      for (const version of await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf)) {
         const rule = version.definition as RuleDefinition;
         const base = { ruleId: rule.id, version: version.version, kind: rule.kind };
         const { found, insufficientHistory } = await this.find(anomalies, rule, day);

@@ -1,6 +1,7 @@
 import { dayRange } from '../../src/domain/day';
 import { BacktestService, compareBy } from '../../src/services/backtest.service';
 import { EvaluationService } from '../../src/services/evaluation.service';
+import { ReplayService } from '../../src/services/replay.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
 
@@ -191,5 +192,25 @@ describe('evaluating a day against the rules in force', () => {
     ]);
     expect(await count()).toEqual(before);
     expect(await anomalies('2026-11-24')).toEqual(recorded);
+  });
+
+  it('replays a recorded day exactly, with the values and rule versions of then, even after later revisions', async () => {
+    const recorded = await anomalies('2026-10-08');
+    // Later: a new value for the day and a new rule version, neither evaluated yet.
+    await ingest('2026-10-08', [['宁国市', '全程网办率', '90']]);
+    const changed = f.config.rules.map((r) => (r.id === 'overdue_cases' && r.kind === 'threshold' ? { ...r, value: 99 } : r));
+    await new RulesService(f.db.db).apply(changed, { by: 'test', reason: '放宽', effectiveFrom: '2026-10-01' });
+
+    const report = await new ReplayService({ db: f.db.db, evaluation }).replay('2026-10-08');
+    expect(report.recorded.length).toBeGreaterThan(0);
+    expect(report.differences).toEqual([]);
+    expect(report.replayed).toEqual(report.recorded);
+    expect(await anomalies('2026-10-08')).toEqual(recorded);
+
+    // Evaluating now, with the new value and the new version, does differ: the replay really undid both.
+    await evaluation.evaluateDay('2026-10-08', { trigger: 'test' });
+    const now = await anomalies('2026-10-08');
+    expect(now.find((a) => a.rule_id === 'below_alert' && a.unit === 'ningguo')).toMatchObject({ status: 'active', observed_value: '90' });
+    expect(now.find((a) => a.rule_id === 'overdue_cases')).toMatchObject({ status: 'superseded' });
   });
 });
