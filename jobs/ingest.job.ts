@@ -1,4 +1,5 @@
 import { addDays, dayIn, parseDay } from '../src/domain/day';
+import { evaluateJob } from './evaluate.job';
 import type { JobDefinition } from './job-definition';
 
 export interface IngestJobData {
@@ -24,8 +25,8 @@ export const ingestJob = {
     if (failed.length > 0) throw new IngestFailedError(failed.map((f) => `${f.source}: ${f.error}`).join('; '));
     // Evaluate when the day's values changed (or came in for the first time); an unchanged re-run needs no verdict.
     if (ctx.enqueue && results.some((r) => r.accepted + r.revised > 0)) {
-      const afterRun = Math.max(...results.map((r) => r.runId));
-      await ctx.enqueue('evaluate', `${data.day}-r${afterRun}`, { day: data.day, afterRun });
+      const next = { day: data.day, afterRun: Math.max(...results.map((r) => r.runId)) };
+      await ctx.enqueue(evaluateJob.name, evaluateJob.slot(next), next);
     }
     return results.map(({ source, runId, accepted, revised, unchanged, rejected }) => ({ source, runId, accepted, revised, unchanged, rejected }));
   },

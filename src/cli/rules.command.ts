@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import type { App } from '../app';
 import { ConfigError, ConfigProblem } from '../config/config-error';
 import { readRules } from '../config/load-config';
 import { dayIn, parseDay } from '../domain/day';
@@ -24,10 +25,7 @@ export function rulesCommand(): Command {
     .option('--yes', '不询问，直接应用')
     .action(async (opts: { file?: string; reason: string; by: string; effective?: string; yes?: boolean }, sub: Command) => {
       await withApp(sub, { prepare: true }, async (app) => {
-        const file = opts.file ? path.resolve(opts.file) : app.config.rulesFile;
-        const problems: ConfigProblem[] = [];
-        const next = readRules(file, app.config.indicators, app.config.units, problems);
-        if (problems.length > 0) throw new ConfigError(problems);
+        const next = rulesFrom(app, opts.file);
         const service = new RulesService(app.database.db);
         const changes = await service.plan(next);
         console.log(formatRuleChanges(changes));
@@ -51,10 +49,7 @@ export function rulesCommand(): Command {
     .requiredOption('--to <YYYY-MM-DD>', '到哪天', parseDay)
     .action(async (opts: { file?: string; rule?: string; from: string; to: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const file = opts.file ? path.resolve(opts.file) : app.config.rulesFile;
-        const problems: ConfigProblem[] = [];
-        const proposed = readRules(file, app.config.indicators, app.config.units, problems);
-        if (problems.length > 0) throw new ConfigError(problems);
+        const proposed = rulesFrom(app, opts.file);
         const report = await new BacktestService({ db: app.database.db, evaluation: app.services.evaluation }).run(proposed, opts.from, opts.to, opts.rule);
         console.log(`回测 ${opts.from} 至 ${opts.to}（现行规则 → 拟议规则；“问题”指不同的单位×指标组合）`);
         const rows = (k: 'ruleId' | 'unit') =>
@@ -104,6 +99,14 @@ export function rulesCommand(): Command {
       });
     });
   return cmd;
+}
+
+/** The rules of `file` (default: the configured rules file), checked against the catalogue like the config itself. */
+function rulesFrom(app: App, file: string | undefined) {
+  const problems: ConfigProblem[] = [];
+  const rules = readRules(file ? path.resolve(file) : app.config.rulesFile, app.config.indicators, app.config.units, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return rules;
 }
 
 function signed(n: number): string {
