@@ -233,10 +233,11 @@ export class AnomalyRepository {
    */
   async record(evaluationId: number, ruleId: string, day: string, found: NewAnomaly[]): Promise<{ inserted: number; superseded: number }> {
     let inserted = 0;
-    if (found.length > 0) {
+    // In slices: one statement's parameters are capped at 65,535, and a loose rule over many units finds thousands.
+    for (let i = 0; i < found.length; i += 2000) {
       const rows = await this.db
         .insertInto('anomalies')
-        .values(found.map((a) => ({ ...a, day, evaluation_id: evaluationId })))
+        .values(found.slice(i, i + 2000).map((a) => ({ ...a, day, evaluation_id: evaluationId })))
         .onConflict((oc) =>
           oc.columns(['rule_id', 'indicator_id', 'unit_id', 'day']).doUpdateSet((eb) => ({
             rule_version_id: eb.ref('excluded.rule_version_id'),
@@ -250,7 +251,7 @@ export class AnomalyRepository {
         )
         .returning(sql<boolean>`xmax = 0`.as('inserted'))
         .execute();
-      inserted = rows.filter((r) => r.inserted).length;
+      inserted += rows.filter((r) => r.inserted).length;
     }
     const keep = found.map((a) => `${a.indicator_id}:${a.unit_id}`);
     const superseded = await sql`
