@@ -172,7 +172,7 @@ export class AnomalyRepository {
       hist AS (
         SELECT o.indicator_id, o.unit_id, w.day, o.value
         FROM w JOIN observations o ON o.day = w.wday
-        WHERE o.indicator_id IN (SELECT indicator_id FROM s) AND o.unit_id IN (SELECT unit_id FROM s)),
+        JOIN s ON s.indicator_id = o.indicator_id AND s.unit_id = o.unit_id),
       med AS (
         SELECT indicator_id, unit_id, day, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median, count(*) AS n
         FROM hist GROUP BY indicator_id, unit_id, day)`;
