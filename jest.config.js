@@ -1,4 +1,4 @@
-/** Unit tests are pure and fast; integration tests talk to the real PostgreSQL, Redis and SMTP. */
+/** Unit tests are pure and fast; integration tests talk to the real PostgreSQL and Redis (and a local HTTP server). */
 const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -7,6 +7,8 @@ const base = {
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 60000 },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
   ],
+  // A global option (projects ignore it): integration tests start daemons and wait for real queues.
+  testTimeout: 60000,
 };

@@ -16,16 +16,19 @@ export interface CatalogueSyncResult {
 export async function syncCatalogue(db: Db, config: Pick<DubanConfig, 'units' | 'indicators'>): Promise<CatalogueSyncResult> {
   return db.transaction().execute(async (tx) => {
     const repo = new CatalogueRepository(tx);
-    const unitsChanged = await repo.upsertUnits(
-      config.units.map((u) => ({
+    const unitsChanged: string[] = [];
+    // In slices: one statement carries at most 65,535 parameters, and a province's catalogue can pass 10,000 units.
+    for (let i = 0; i < config.units.length; i += 5000) {
+      const slice = config.units.slice(i, i + 5000).map((u) => ({
         code: u.code,
         name: u.name,
         kind: u.kind,
         parent_code: u.parent ?? null,
         aliases: u.aliases,
         contacts: JSON.stringify(u.contacts),
-      })),
-    );
+      }));
+      unitsChanged.push(...(await repo.upsertUnits(slice)));
+    }
     const unitsDeactivated = await repo.deactivateUnitsExcept(config.units.map((u) => u.code));
     const indicatorsChanged = await repo.upsertIndicators(
       config.indicators.map((i) => ({

@@ -38,4 +38,15 @@ describe('catalogue sync', () => {
     expect(back.unitsChanged).toEqual(['jingde']);
     expect(back.indicatorsChanged.sort()).toEqual(['e_license_usage_rate', 'satisfaction_rate']);
   });
+
+  it('syncs a catalogue larger than one statement can carry', async () => {
+    const config = loadConfig();
+    const many = Array.from({ length: 12_000 }, (_, k) => ({
+      code: `u${k}`, name: `单位${k}`, kind: 'county' as const, parent: 'xuancheng', aliases: [], contacts: [],
+    }));
+    const result = await syncCatalogue(db.db, { units: [...config.units, ...many], indicators: config.indicators });
+    expect(result.unitsChanged).toHaveLength(12_000);
+    const n = await db.db.selectFrom('units').select((eb) => eb.fn.countAll<number>().as('n')).where('active', '=', true).executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(config.units.length + 12_000);
+  });
 });
