@@ -17,7 +17,6 @@ import { loadConfig } from '../src/config/load-config';
 import { createDatabase } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrator';
 import { PROJECT_ROOT } from '../src/project-root';
-import { CatalogueRepository } from '../src/repositories/catalogue.repository';
 import { syncCatalogue } from '../src/services/catalogue-sync.service';
 import type { ChildResult } from './ingest-child';
 
@@ -116,32 +115,12 @@ function syntheticUnits(n: number): UnitConfig[] {
   return units;
 }
 
-/**
- * syncCatalogue sends every unit as bind parameters of one INSERT (and every code again in the NOT IN of the
- * deactivation). PostgreSQL's protocol allows at most 65,535 parameters per statement, so ~91k units (≈545k
- * parameters) do not fit in one call. The indicators go through syncCatalogue as they are; the units go through the
- * same repository upsert syncCatalogue uses, in chunks. On a fresh database the skipped deactivation is a no-op.
- */
 async function prepareCatalogue(
   db: ReturnType<typeof createDatabase>['db'],
   units: UnitConfig[],
   indicators: ReturnType<typeof loadConfig>['indicators'],
 ): Promise<void> {
-  await syncCatalogue(db, { units: [], indicators });
-  const repo = new CatalogueRepository(db);
-  const CHUNK = 10_000;
-  for (let i = 0; i < units.length; i += CHUNK) {
-    await repo.upsertUnits(
-      units.slice(i, i + CHUNK).map((u) => ({
-        code: u.code,
-        name: u.name,
-        kind: u.kind,
-        parent_code: u.parent ?? null,
-        aliases: u.aliases,
-        contacts: JSON.stringify(u.contacts),
-      })),
-    );
-  }
+  await syncCatalogue(db, { units, indicators });
   const n = await db.selectFrom('units').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   if (Number(n.n) !== units.length) throw new Error(`catalogue holds ${n.n} units, expected ${units.length}`);
 }

@@ -35,13 +35,14 @@ export class CatalogueRepository {
     return rows.map((r) => r.code);
   }
 
-  /** Units dropped from config are kept (observations and letters refer to them) but no longer active. */
+  /** Units dropped from config are kept (observations and letters refer to them) but no longer active. Codes go as
+   * one array parameter, since a catalogue may hold more units than one statement can carry parameters. */
   async deactivateUnitsExcept(codes: string[]): Promise<string[]> {
     const rows = await this.db
       .updateTable('units')
       .set({ active: false, updated_at: sql`now()` })
       .where('active', '=', true)
-      .where('code', 'not in', codes.length ? codes : [''])
+      .where(sql<boolean>`code <> ALL(${codes}::text[])`)
       .returning('code')
       .execute();
     return rows.map((r) => r.code);
@@ -86,7 +87,7 @@ export class CatalogueRepository {
       .updateTable('indicators')
       .set({ active: false, updated_at: sql`now()` })
       .where('active', '=', true)
-      .where('code', 'not in', codes.length ? codes : [''])
+      .where(sql<boolean>`code <> ALL(${codes}::text[])`)
       .returning('code')
       .execute();
     return rows.map((r) => r.code);
