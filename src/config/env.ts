@@ -14,13 +14,3 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
   };
 }
 
-/** For log lines and messages: the URL with any password replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
-  }
-}

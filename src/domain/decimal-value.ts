@@ -51,9 +51,6 @@ export function shiftDecimal(value: string, places: number): string {
   return negative && shifted !== '0' ? `-${shifted}` : shifted;
 }
 
-export function compareDecimal(a: string, b: string): number {
-  return Number(a) - Number(b) || 0;
-}
 
 /**
  * Nearly every value a source sends is `99.53` or `100`: ASCII digits with at most one point between digits. Those

@@ -93,8 +93,9 @@ export class CatalogueRepository {
     return rows.map((r) => r.code);
   }
 
-  async activeUnits(): Promise<UnitRow[]> {
-    return this.db.selectFrom('units').selectAll().where('active', '=', true).orderBy('id').execute();
+  /** Only what ingest resolves labels with: a big catalogue would spend its load time on contacts it never reads. */
+  async activeUnitLabels(): Promise<Array<Pick<UnitRow, 'id' | 'code' | 'name' | 'kind' | 'aliases'>>> {
+    return this.db.selectFrom('units').select(['id', 'code', 'name', 'kind', 'aliases']).where('active', '=', true).orderBy('id').execute();
   }
 
   async activeIndicators(): Promise<IndicatorRow[]> {

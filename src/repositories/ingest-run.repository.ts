@@ -37,9 +37,6 @@ export class IngestRunRepository {
       .execute();
   }
 
-  async byId(id: number): Promise<IngestRunRow | undefined> {
-    return this.db.selectFrom('ingest_runs').selectAll().where('id', '=', id).executeTakeFirst();
-  }
 
   async forDay(day: string): Promise<IngestRunRow[]> {
     return this.db.selectFrom('ingest_runs').selectAll().where('day', '=', day).orderBy('id').execute();

@@ -62,7 +62,4 @@ export class JobRunRepository {
     return new Set(rows.map((r) => r.slot));
   }
 
-  async forJob(job: string): Promise<Array<{ slot: string; status: string; attempts: number }>> {
-    return this.db.selectFrom('job_runs').select(['slot', 'status', 'attempts']).where('job', '=', job).orderBy('slot').execute();
-  }
 }
