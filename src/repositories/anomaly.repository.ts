@@ -39,20 +39,29 @@ export interface MissingCandidate {
   indicator_name: string;
 }
 
-export interface NewAnomaly {
-  rule_id: string;
-  rule_version_id: number;
+/** What a rule found in one series on the day judged. */
+export interface FoundAnomaly {
   indicator_id: number;
   unit_id: number;
-  kind: string;
-  severity: 'warning' | 'major';
   observed_value: string | null;
   expected_value: string | null;
   explanation: string;
 }
 
-/** Which indicators and units a rule looks at, as SQL over `i` (indicators) and `u` (units). */
-function ruleFilter(rule: RuleDefinition): RawBuilder<boolean> {
+export interface RaisingRule {
+  id: string;
+  versionId: number;
+  kind: string;
+  severity: 'warning' | 'major';
+}
+
+export interface SeriesKey {
+  indicator_id: number;
+  unit_id: number;
+}
+
+/** Which indicators and which units a rule looks at, as SQL over `i` (indicators) and over `u` (units). */
+function ruleFilters(rule: RuleDefinition): { indicators: RawBuilder<boolean>; units: RawBuilder<boolean> } {
   const indicators = rule.indicators === 'all' ? sql`true` : sql`i.code = ANY(${rule.indicators}::text[])`;
   const scope =
     rule.scope === 'all'
@@ -60,7 +69,21 @@ function ruleFilter(rule: RuleDefinition): RawBuilder<boolean> {
       : 'kinds' in rule.scope
         ? sql`u.kind = ANY(${rule.scope.kinds}::text[])`
         : sql`u.code = ANY(${rule.scope.units}::text[])`;
-  return sql<boolean>`i.active AND u.active AND ${indicators} AND ${scope}`;
+  return { indicators: sql<boolean>`i.active AND ${indicators}`, units: sql<boolean>`u.active AND ${scope}` };
+}
+
+/** A join that keeps only the given series of the observations aliased `alias`; nothing when `only` is absent. */
+function restrictTo(only: SeriesKey[] | undefined, alias: 'o' | 'cur'): RawBuilder<unknown> {
+  if (!only) return sql``;
+  const o = sql.table(alias);
+  return sql`JOIN unnest(${only.map((k) => k.indicator_id)}::int[], ${only.map((k) => k.unit_id)}::int[]) AS k(indicator_id, unit_id)
+               ON k.indicator_id = ${o}.indicator_id AND k.unit_id = ${o}.unit_id`;
+}
+
+/** The series (indicator × unit) a rule looks at, as SQL over `i` and `u`. */
+function ruleFilter(rule: RuleDefinition): RawBuilder<boolean> {
+  const { indicators, units } = ruleFilters(rule);
+  return sql<boolean>`${indicators} AND ${units}`;
 }
 
 export class AnomalyRepository {
@@ -89,34 +112,27 @@ export class AnomalyRepository {
   }
 
   /**
-   * Series whose value moved the bad way (a drop where higher is better) by at least `by` against its reference day,
-   * on every (day, reference) pair given. References below `minBase` are not judged.
+   * Series whose value on `day` moved the bad way (a drop where higher is better) by at least `by` against `ref`.
+   * References below `minBase` are not judged. With `only`, just those series are looked at. Both days are fixed
+   * values, so each side is one range of the primary key and the two meet in a merge join.
    */
   async changeCandidates(
     rule: Extract<RuleDefinition, { kind: 'change' }>,
     day: string,
-    pairs: Array<{ day: string; ref: string }>,
+    ref: string,
+    only?: SeriesKey[],
   ): Promise<ChangeCandidate[]> {
     const r = await sql<ChangeCandidate>`
-      WITH p AS (SELECT * FROM unnest(${pairs.map((x) => x.day)}::date[], ${pairs.map((x) => x.ref)}::date[]) AS p(day, ref)),
-      s AS (
-        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name,
-               i.unit AS indicator_unit, i.direction
-        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)}),
-      moves AS (
-        SELECT s.*, p.day, cur.value, prev.value AS reference,
-               CASE s.direction WHEN 'higher' THEN prev.value - cur.value ELSE cur.value - prev.value END AS bad_move
-        FROM s CROSS JOIN p
-        JOIN observations cur ON cur.day = p.day AND cur.indicator_id = s.indicator_id AND cur.unit_id = s.unit_id
-        JOIN observations prev ON prev.day = p.ref AND prev.indicator_id = s.indicator_id AND prev.unit_id = s.unit_id
-        WHERE prev.value >= ${rule.minBase})
-      SELECT indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction,
-             max(value) FILTER (WHERE day = ${day}::date)::text AS value,
-             max(reference) FILTER (WHERE day = ${day}::date)::text AS reference
-      FROM moves
-      WHERE CASE ${rule.unit}::text WHEN 'points' THEN bad_move ELSE bad_move / nullif(reference, 0) * 100 END >= ${rule.by}
-      GROUP BY indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction
-      HAVING count(*) = ${pairs.length}`.execute(this.db);
+      SELECT cur.indicator_id, cur.unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
+             i.direction, cur.value::text AS value, prev.value::text AS reference
+      FROM observations cur
+      JOIN observations prev ON prev.day = ${ref}::date AND prev.indicator_id = cur.indicator_id AND prev.unit_id = cur.unit_id
+      ${restrictTo(only, 'cur')}
+      JOIN indicators i ON i.id = cur.indicator_id
+      JOIN units u ON u.id = cur.unit_id
+      CROSS JOIN LATERAL (SELECT CASE i.direction WHEN 'higher' THEN prev.value - cur.value ELSE cur.value - prev.value END AS bad_move) m
+      WHERE cur.day = ${day}::date AND prev.value >= ${rule.minBase} AND ${ruleFilter(rule)}
+        AND CASE ${rule.unit}::text WHEN 'points' THEN m.bad_move ELSE m.bad_move / prev.value * 100 END >= ${rule.by}`.execute(this.db);
     return r.rows;
   }
 
@@ -124,87 +140,95 @@ export class AnomalyRepository {
    * Units among the worst `bottom` of the units of their kind, on each of `days`. Ties share a place (RANK), so a
    * unit tied with the last one counted is in too; a unit level with the best of its peers never is, so a field
    * where everyone reports 100 % has no bottom.
+   *
+   * Ranked on narrow rows (ids and a score), all three windows over one sort; names are joined to the few that rank.
    */
   async rankCandidates(rule: Extract<RuleDefinition, { kind: 'rank' }>, day: string, days: string[]): Promise<RankCandidate[]> {
     const r = await sql<RankCandidate>`
-      WITH s AS (
-        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, u.kind AS unit_kind, i.name AS indicator_name,
-               i.unit AS indicator_unit, i.direction
-        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)}),
+      WITH scored AS (
+        SELECT o.day, o.indicator_id, o.unit_id, u.kind, o.value,
+               CASE i.direction WHEN 'higher' THEN o.value ELSE -o.value END AS score
+        FROM observations o
+        JOIN indicators i ON i.id = o.indicator_id
+        JOIN units u ON u.id = o.unit_id
+        WHERE o.day = ANY(${days}::date[]) AND ${ruleFilter(rule)}),
       ranked AS (
-        SELECT s.*, o.day, o.value,
-               rank() OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day
-                            ORDER BY CASE s.direction WHEN 'higher' THEN o.value ELSE -o.value END) AS position,
-               count(*) OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day) AS peers,
-               CASE s.direction
-                 WHEN 'higher' THEN max(o.value) OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day)
-                 ELSE min(o.value) OVER (PARTITION BY s.indicator_id, s.unit_kind, o.day) END AS best
-        FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[]))
-      SELECT indicator_id, unit_id, unit_name, unit_kind, indicator_name, indicator_unit,
-             max(value) FILTER (WHERE day = ${day}::date)::text AS value,
-             max(position) FILTER (WHERE day = ${day}::date)::int AS position,
-             max(peers) FILTER (WHERE day = ${day}::date)::int AS peers
-      FROM ranked
-      WHERE position <= ${rule.bottom} AND peers >= ${rule.minPeers} AND value <> best
-      GROUP BY indicator_id, unit_id, unit_name, unit_kind, indicator_name, indicator_unit
-      HAVING count(*) = ${days.length}`.execute(this.db);
+        SELECT day, indicator_id, unit_id, kind, value, score,
+               rank() OVER (PARTITION BY indicator_id, kind, day ORDER BY score) AS position,
+               count(*) OVER (PARTITION BY indicator_id, kind, day) AS peers,
+               max(score) OVER (PARTITION BY indicator_id, kind, day) AS best
+        FROM scored),
+      bottom AS (
+        SELECT indicator_id, unit_id,
+               max(value) FILTER (WHERE day = ${day}::date) AS value,
+               max(position) FILTER (WHERE day = ${day}::date) AS position,
+               max(peers) FILTER (WHERE day = ${day}::date) AS peers
+        FROM ranked
+        WHERE position <= ${rule.bottom} AND peers >= ${rule.minPeers} AND score < best
+        GROUP BY indicator_id, unit_id
+        HAVING count(*) = ${days.length})
+      SELECT b.indicator_id, b.unit_id, u.name AS unit_name, u.kind AS unit_kind, i.name AS indicator_name,
+             i.unit AS indicator_unit, b.value::text, b.position::int, b.peers::int
+      FROM bottom b JOIN indicators i ON i.id = b.indicator_id JOIN units u ON u.id = b.unit_id`.execute(this.db);
     return r.rows;
   }
 
   /**
-   * Series far from their own recent history on each judged day: the median and the median absolute deviation (MAD)
-   * of the window's values (working days only; days without data simply absent), robust z = 0.6745·dev/MAD, on the
-   * bad side only. A flat window (MAD 0) fires on any deviation of at least `minDeviation`; a window with fewer
-   * than `minHistory` values judges nothing. `windows` pairs each judged day with each of its window days.
+   * Series far from their own recent history on `day`: the median and the median absolute deviation (MAD) of the
+   * values on the `window` days (working days only; days without data simply absent), robust z = 0.6745·dev/MAD, on
+   * the bad side only. A flat window (MAD 0) fires on any deviation of at least `minDeviation`; a window with fewer
+   * than `minHistory` values judges nothing. With `only`, just those series are looked at (a `for N` rule's earlier
+   * days need judging only where the later ones fired).
+   *
+   * One pass over the window and the day: each series' window values are gathered into a small sorted array next
+   * to its value on the day; the median is read off the array and the MAD taken from it. That sorts the window once
+   * where the textbook form sorts it twice (for the median, then for the MAD), and needs no join back to the day's
+   * values. (An ordered aggregate also keeps Postgres from hashing 550,000 arrays, which spills to disk.)
    */
   async baselineCandidates(
     rule: Extract<RuleDefinition, { kind: 'baseline' }>,
     day: string,
-    judged: number,
-    windows: Array<{ day: string; wday: string }>,
+    window: string[],
+    only?: SeriesKey[],
   ): Promise<{ candidates: BaselineCandidate[]; insufficient: number }> {
-    const stats = sql`
-      w AS (SELECT * FROM unnest(${windows.map((x) => x.day)}::date[], ${windows.map((x) => x.wday)}::date[]) AS w(day, wday)),
-      s AS (
+    const { indicators, units } = ruleFilters(rule);
+    // Series of inactive units or indicators are dropped when judging; filtering here only pays for a narrow rule.
+    const narrowed =
+      rule.indicators === 'all' && rule.scope === 'all'
+        ? sql``
+        : sql`AND o.indicator_id IN (SELECT i.id FROM indicators i WHERE ${indicators}) AND o.unit_id IN (SELECT u.id FROM units u WHERE ${units})`;
+    // One statement: the statistics are computed once and read twice, for the candidates (as a JSON array) and for
+    // the count of series in scope with too little history to be judged.
+    const r = await sql<{ insufficient: number; candidates: BaselineCandidate[] }>`
+      WITH stats AS MATERIALIZED (
+        SELECT a.indicator_id, a.unit_id, a.value, a.median, a.n, d.mad
+        FROM (
+          SELECT g.*, (g.vals[(g.n + 1) / 2] + g.vals[(g.n + 2) / 2]) / 2 AS median
+          FROM (
+            SELECT o.indicator_id, o.unit_id, max(o.value) FILTER (WHERE o.day = ${day}::date) AS value,
+                   array_agg(o.value::float8 ORDER BY o.value) FILTER (WHERE o.day <> ${day}::date) AS vals,
+                   count(*) FILTER (WHERE o.day <> ${day}::date)::int AS n
+            FROM observations o ${restrictTo(only, 'o')}
+            WHERE o.day = ANY(${[...window, day]}::date[]) ${narrowed}
+            GROUP BY o.indicator_id, o.unit_id) g) a
+        CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v - a.median)) AS mad FROM unnest(a.vals) v) d),
+      found AS (
         SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name,
-               i.unit AS indicator_unit, i.direction
-        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)}),
-      hist AS (
-        SELECT o.indicator_id, o.unit_id, w.day, o.value
-        FROM w JOIN observations o ON o.day = w.wday
-        JOIN s ON s.indicator_id = o.indicator_id AND s.unit_id = o.unit_id),
-      med AS (
-        SELECT indicator_id, unit_id, day, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median, count(*) AS n
-        FROM hist GROUP BY indicator_id, unit_id, day)`;
-    const r = await sql<BaselineCandidate>`
-      WITH ${stats},
-      mad AS (
-        SELECT h.indicator_id, h.unit_id, h.day, percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(h.value - m.median)) AS mad
-        FROM hist h JOIN med m ON m.indicator_id = h.indicator_id AND m.unit_id = h.unit_id AND m.day = h.day
-        WHERE m.n >= ${rule.minHistory}
-        GROUP BY h.indicator_id, h.unit_id, h.day),
-      judged AS (
-        SELECT s.*, m.day, cur.value, m.median, d.mad, m.n,
-               CASE s.direction WHEN 'higher' THEN m.median - cur.value ELSE cur.value - m.median END AS bad_dev
-        FROM med m
-        JOIN mad d ON d.indicator_id = m.indicator_id AND d.unit_id = m.unit_id AND d.day = m.day
-        JOIN s ON s.indicator_id = m.indicator_id AND s.unit_id = m.unit_id
-        JOIN observations cur ON cur.day = m.day AND cur.indicator_id = m.indicator_id AND cur.unit_id = m.unit_id)
-      SELECT indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction,
-             max(value) FILTER (WHERE day = ${day}::date)::text AS value,
-             trim_scale(round(max(median) FILTER (WHERE day = ${day}::date)::numeric, 4))::text AS median,
-             trim_scale(round(max(mad) FILTER (WHERE day = ${day}::date)::numeric, 4))::text AS mad,
-             max(n) FILTER (WHERE day = ${day}::date)::int AS history
-      FROM judged
-      WHERE bad_dev >= ${rule.minDeviation} AND (mad = 0 OR 0.6745 * bad_dev / mad >= ${rule.z})
-      GROUP BY indicator_id, unit_id, unit_name, indicator_name, indicator_unit, direction
-      HAVING count(*) = ${judged}`.execute(this.db);
-    const short = await sql<{ n: number }>`
-      WITH ${stats}
-      SELECT count(*)::int AS n FROM s
-      LEFT JOIN med m ON m.indicator_id = s.indicator_id AND m.unit_id = s.unit_id AND m.day = ${day}::date
-      WHERE coalesce(m.n, 0) < ${rule.minHistory}`.execute(this.db);
-    return { candidates: r.rows, insufficient: short.rows[0]!.n };
+               i.unit AS indicator_unit, i.direction, st.value::text AS value,
+               trim_scale(round(st.median::numeric, 4))::text AS median, trim_scale(round(st.mad::numeric, 4))::text AS mad,
+               st.n AS history
+        FROM stats st
+        JOIN indicators i ON i.id = st.indicator_id
+        JOIN units u ON u.id = st.unit_id
+        CROSS JOIN LATERAL (SELECT CASE i.direction WHEN 'higher' THEN st.median - st.value ELSE st.value - st.median END AS bad_dev) b
+        WHERE ${indicators} AND ${units} AND st.n >= ${rule.minHistory} AND b.bad_dev >= ${rule.minDeviation}
+          AND (st.mad = 0 OR 0.6745 * b.bad_dev / st.mad >= ${rule.z}))
+      SELECT (SELECT count(*)::int FROM indicators i CROSS JOIN units u
+              LEFT JOIN stats st ON st.indicator_id = i.id AND st.unit_id = u.id
+              WHERE ${indicators} AND ${units} AND coalesce(st.n, 0) < ${rule.minHistory}) AS insufficient,
+             (SELECT coalesce(json_agg(found), '[]') FROM found) AS candidates`.execute(this.db);
+    const { insufficient, candidates } = r.rows[0]!;
+    return { candidates, insufficient: only ? 0 : insufficient };
   }
 
   /** Series in scope with no value on any of `days`. */
@@ -231,33 +255,31 @@ export class AnomalyRepository {
    * Records what a rule found on a day: new anomalies are inserted, ones found again are refreshed (and revived if
    * they had been superseded), and active ones no longer found are marked superseded. Returns how many were new.
    */
-  async record(evaluationId: number, ruleId: string, day: string, found: NewAnomaly[]): Promise<{ inserted: number; superseded: number }> {
-    let inserted = 0;
-    // In slices: one statement's parameters are capped at 65,535, and a loose rule over many units finds thousands.
-    for (let i = 0; i < found.length; i += 2000) {
-      const rows = await this.db
-        .insertInto('anomalies')
-        .values(found.slice(i, i + 2000).map((a) => ({ ...a, day, evaluation_id: evaluationId })))
-        .onConflict((oc) =>
-          oc.columns(['rule_id', 'indicator_id', 'unit_id', 'day']).doUpdateSet((eb) => ({
-            rule_version_id: eb.ref('excluded.rule_version_id'),
-            severity: eb.ref('excluded.severity'),
-            observed_value: eb.ref('excluded.observed_value'),
-            expected_value: eb.ref('excluded.expected_value'),
-            explanation: eb.ref('excluded.explanation'),
-            status: 'active',
-            superseded_at: null,
-          })),
-        )
-        .returning(sql<boolean>`xmax = 0`.as('inserted'))
-        .execute();
-      inserted += rows.filter((r) => r.inserted).length;
-    }
-    const keep = found.map((a) => `${a.indicator_id}:${a.unit_id}`);
+  async record(evaluationId: number, rule: RaisingRule, day: string, found: FoundAnomaly[]): Promise<{ inserted: number; superseded: number }> {
+    // Columns as arrays: one statement whatever the count (a loose rule over many units finds tens of thousands),
+    // where a VALUES list would run into the 65,535-parameter cap.
+    const r = await sql<{ inserted: number }>`
+      WITH up AS (
+        INSERT INTO anomalies (rule_id, rule_version_id, indicator_id, unit_id, day, kind, severity,
+                               observed_value, expected_value, explanation, evaluation_id)
+        SELECT ${rule.id}, ${rule.versionId}, f.indicator_id, f.unit_id, ${day}::date, ${rule.kind}, ${rule.severity},
+               f.observed_value, f.expected_value, f.explanation, ${evaluationId}
+        FROM unnest(${found.map((f) => f.indicator_id)}::int[], ${found.map((f) => f.unit_id)}::int[],
+                    ${found.map((f) => f.observed_value)}::numeric[], ${found.map((f) => f.expected_value)}::numeric[],
+                    ${found.map((f) => f.explanation)}::text[]) AS f(indicator_id, unit_id, observed_value, expected_value, explanation)
+        ON CONFLICT (rule_id, indicator_id, unit_id, day) DO UPDATE SET
+          rule_version_id = excluded.rule_version_id, severity = excluded.severity,
+          observed_value = excluded.observed_value, expected_value = excluded.expected_value,
+          explanation = excluded.explanation, status = 'active', superseded_at = NULL
+        RETURNING xmax = 0 AS inserted)
+      SELECT count(*) FILTER (WHERE inserted)::int AS inserted FROM up`.execute(this.db);
+    // NOT IN over a subquery is hashed whatever the planner believes of `anomalies` (often nothing yet within the
+    // transaction that filled it); NOT EXISTS was planned as a nested loop, quadratic in the anomalies found.
     const superseded = await sql`
       UPDATE anomalies SET status = 'superseded', superseded_at = now()
-      WHERE rule_id = ${ruleId} AND day = ${day}::date AND status = 'active'
-        AND NOT (indicator_id::text || ':' || unit_id::text = ANY(${keep}::text[]))`.execute(this.db);
-    return { inserted, superseded: Number(superseded.numAffectedRows ?? 0) };
+      WHERE rule_id = ${rule.id} AND day = ${day}::date AND status = 'active'
+        AND (indicator_id, unit_id) NOT IN (
+          SELECT * FROM unnest(${found.map((f) => f.indicator_id)}::int[], ${found.map((f) => f.unit_id)}::int[]))`.execute(this.db);
+    return { inserted: r.rows[0]!.inserted, superseded: Number(superseded.numAffectedRows ?? 0) };
   }
 }

@@ -2,12 +2,13 @@ import { RawBuilder, sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
+import { useAnalyticSettings } from '../db/analytic-settings';
 import { inTransaction } from '../db/transactions';
 import { explainBaseline, explainChange, explainMissing, explainRank, explainThreshold } from '../domain/anomaly-explanation';
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
-import { AnomalyRepository, NewAnomaly } from '../repositories/anomaly.repository';
+import { AnomalyRepository, FoundAnomaly, SeriesKey } from '../repositories/anomaly.repository';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
 
 export interface RuleOutcome {
@@ -16,6 +17,8 @@ export interface RuleOutcome {
   kind: RuleDefinition['kind'];
   found: number;
   new: number;
+  /** Time spent finding and recording, for operators watching a growing catalogue. */
+  durationMs: number;
   superseded: number;
   /** Why the rule judged nothing this time, when it did not. */
   skipped?: string;
@@ -44,20 +47,23 @@ export class EvaluationService {
   async evaluateDay(day: Day, opts: { trigger: string; within?: Db; rulesAsOf?: RawBuilder<Date> }): Promise<EvaluationSummary> {
     return inTransaction(opts.within ?? this.deps.db, async (tx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
+      await useAnalyticSettings(tx);
       const anomalies = new AnomalyRepository(tx);
       const evaluationId = await anomalies.startEvaluation(day, opts.trigger);
       const outcomes: RuleOutcome[] = [];
       for (const version of await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf)) {
         const rule = version.definition as RuleDefinition;
         const base = { ruleId: rule.id, version: version.version, kind: rule.kind };
+        const started = Date.now();
         const { found, insufficientHistory } = await this.find(anomalies, rule, day);
-        const rows: NewAnomaly[] = found.map((f) => ({ ...f, rule_id: rule.id, rule_version_id: version.id, kind: rule.kind, severity: rule.severity }));
-        const recorded = await anomalies.record(evaluationId, rule.id, day, rows);
+        const raising = { id: rule.id, versionId: version.id, kind: rule.kind, severity: rule.severity };
+        const recorded = await anomalies.record(evaluationId, raising, day, found);
         outcomes.push({
           ...base,
-          found: rows.length,
+          found: found.length,
           new: recorded.inserted,
           superseded: recorded.superseded,
+          durationMs: Date.now() - started,
           ...(insufficientHistory === undefined ? {} : { insufficientHistory }),
         });
       }
@@ -75,6 +81,21 @@ export class EvaluationService {
     return days;
   }
 
+  /**
+   * The rows `judge` finds on the first of `days` whose series it finds again on every other one (a `for N` rule).
+   * The day itself is judged in full and each earlier day only for the series still held, so a rule that finds
+   * little costs one day's work.
+   */
+  private async heldOnEvery<T extends SeriesKey>(days: Day[], judge: (day: Day, only?: SeriesKey[]) => Promise<T[]>): Promise<T[]> {
+    let held = await judge(days[0]!);
+    for (const earlier of days.slice(1)) {
+      if (held.length === 0) break;
+      const again = new Set((await judge(earlier, held)).map((c) => `${c.indicator_id}:${c.unit_id}`));
+      held = held.filter((c) => again.has(`${c.indicator_id}:${c.unit_id}`));
+    }
+    return held;
+  }
+
   /** The working days before `day` whose values make its baseline, stopping where the calendar data end. */
   private windowDays(day: Day, size: number, sameWeekday: boolean): Day[] {
     const out: Day[] = [];
@@ -88,20 +109,24 @@ export class EvaluationService {
     return out;
   }
 
-  private async find(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<{ found: Found[]; insufficientHistory?: number }> {
+  private async find(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<{ found: FoundAnomaly[]; insufficientHistory?: number }> {
     const found = await this.findRows(repo, rule, day);
     return Array.isArray(found) ? { found } : found;
   }
 
-  private async findRows(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<Found[] | { found: Found[]; insufficientHistory: number }> {
+  private async findRows(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<FoundAnomaly[] | { found: FoundAnomaly[]; insufficientHistory: number }> {
     const days = this.streak(day, rule.for);
     switch (rule.kind) {
       case 'baseline': {
-        const windows = days.flatMap((d) => this.windowDays(d, rule.window, rule.sameWeekday).map((wday) => ({ day: d, wday })));
-        const { candidates, insufficient } = await repo.baselineCandidates(rule, day, days.length, windows);
+        let insufficient = 0;
+        const held = await this.heldOnEvery(days, async (d, only) => {
+          const judged = await repo.baselineCandidates(rule, d, this.windowDays(d, rule.window, rule.sameWeekday), only);
+          if (!only) insufficient = judged.insufficient;
+          return judged.candidates;
+        });
         return {
           insufficientHistory: insufficient,
-          found: candidates.map((c) => ({
+          found: held.map((c) => ({
             indicator_id: c.indicator_id,
             unit_id: c.unit_id,
             observed_value: c.value,
@@ -145,7 +170,9 @@ export class EvaluationService {
         // A day with no comparable day before it (a long gap in the calendar) cannot show a change.
         if (pairs.some((p) => p.ref === undefined)) return [];
         const refDay = pairs[0]!.ref!;
-        return (await repo.changeCandidates(rule, day, pairs as Array<{ day: Day; ref: Day }>)).map((c) => ({
+        const refs = new Map(pairs.map((p) => [p.day, p.ref!]));
+        const held = await this.heldOnEvery(days, (d, only) => repo.changeCandidates(rule, d, refs.get(d)!, only));
+        return held.map((c) => ({
           indicator_id: c.indicator_id,
           unit_id: c.unit_id,
           observed_value: c.value,
@@ -192,4 +219,3 @@ export class EvaluationService {
   }
 }
 
-type Found = Omit<NewAnomaly, 'rule_id' | 'rule_version_id' | 'kind' | 'severity'>;

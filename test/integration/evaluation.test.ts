@@ -213,4 +213,37 @@ describe('evaluating a day against the rules in force', () => {
     expect(now.find((a) => a.rule_id === 'below_alert' && a.unit === 'ningguo')).toMatchObject({ status: 'active', observed_value: '90' });
     expect(now.find((a) => a.rule_id === 'overdue_cases')).toMatchObject({ status: 'superseded' });
   });
+
+  it('holds a `for N` missing, change or baseline rule only where every day of the streak breaches', async () => {
+    const forTwo = new Set(['not_reported', 'daily_drop', 'off_baseline']);
+    const next = f.config.rules.map((r) => (forTwo.has(r.id) ? { ...r, for: 2 } : r));
+    await new RulesService(f.db.db).apply(next, { by: 'test', reason: '连续两日才算', effectiveFrom: '2026-11-25' });
+    // On top of the 13 days of history of the baseline test above.
+    await ingest('2026-11-24', [
+      ['宁国市', '12345 按时办结率', '99.5'],
+      ['绩溪县', '12345 按时办结率', '99'],
+      ['泾县', '12345 按时办结率', '99.5'],
+    ]);
+    await ingest('2026-11-25', [
+      ['宁国市', '12345 按时办结率', '98.9'],
+      ['绩溪县', '12345 按时办结率', '97'],
+      ['泾县', '12345 按时办结率', '99.1'], // 0.4 under its flat baseline: too small
+      ['广德市', '12345 按时办结率', '90'],
+    ]);
+    await ingest('2026-11-26', [
+      ['宁国市', '12345 按时办结率', '98.9'], // under its flat baseline two days running
+      ['绩溪县', '12345 按时办结率', '95'], // down 2 points two days running, and under its baseline both days
+      ['泾县', '12345 按时办结率', '98.9'], // under its baseline today only
+      // 广德市 does not report today: missing one day, not two.
+    ]);
+    await evaluation.evaluateDay('2026-11-26', { trigger: 'test' });
+    const hotline = async (ruleId: string) => (await anomalies('2026-11-26', ruleId)).filter((a) => a.indicator === 'hotline_on_time_rate');
+    expect((await hotline('off_baseline')).map((a) => a.unit)).toEqual(['jixi', 'ningguo']);
+    expect(await hotline('daily_drop')).toEqual([
+      expect.objectContaining({ unit: 'jixi', observed_value: '95', expected_value: '97', explanation: expect.stringContaining('已连续 2 个工作日') }),
+    ]);
+    const missing = await anomalies('2026-11-26', 'not_reported');
+    expect(missing).toContainEqual(expect.objectContaining({ unit: 'jingxian', indicator: 'satisfaction_rate', explanation: '泾县 好评率 未报送数据，已连续 2 个工作日' }));
+    expect(missing.some((m) => m.unit === 'guangde' && m.indicator === 'hotline_on_time_rate')).toBe(false);
+  });
 });
