@@ -8,7 +8,8 @@ import { explainBaseline, explainChange, explainMissing, explainRank, explainThr
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
-import { AnomalyRepository, FoundAnomaly, SeriesKey } from '../repositories/anomaly.repository';
+import { AnomalyRepository, FoundAnomaly } from '../repositories/anomaly.repository';
+import { CandidateRepository, SeriesKey } from '../repositories/candidate.repository';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
 
 export interface RuleOutcome {
@@ -49,13 +50,14 @@ export class EvaluationService {
       await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
       await useAnalyticSettings(tx);
       const anomalies = new AnomalyRepository(tx);
+      const candidates = new CandidateRepository(tx);
       const evaluationId = await anomalies.startEvaluation(day, opts.trigger);
       const outcomes: RuleOutcome[] = [];
       for (const version of await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf)) {
         const rule = version.definition as RuleDefinition;
         const base = { ruleId: rule.id, version: version.version, kind: rule.kind };
         const started = Date.now();
-        const { found, insufficientHistory } = await this.find(anomalies, rule, day);
+        const { found, insufficientHistory } = await this.find(candidates, rule, day);
         const raising = { id: rule.id, versionId: version.id, kind: rule.kind, severity: rule.severity };
         const recorded = await anomalies.record(evaluationId, raising, day, found);
         outcomes.push({
@@ -109,12 +111,12 @@ export class EvaluationService {
     return out;
   }
 
-  private async find(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<{ found: FoundAnomaly[]; insufficientHistory?: number }> {
+  private async find(repo: CandidateRepository, rule: RuleDefinition, day: Day): Promise<{ found: FoundAnomaly[]; insufficientHistory?: number }> {
     const found = await this.findRows(repo, rule, day);
     return Array.isArray(found) ? { found } : found;
   }
 
-  private async findRows(repo: AnomalyRepository, rule: RuleDefinition, day: Day): Promise<FoundAnomaly[] | { found: FoundAnomaly[]; insufficientHistory: number }> {
+  private async findRows(repo: CandidateRepository, rule: RuleDefinition, day: Day): Promise<FoundAnomaly[] | { found: FoundAnomaly[]; insufficientHistory: number }> {
     const days = this.streak(day, rule.for);
     switch (rule.kind) {
       case 'baseline': {

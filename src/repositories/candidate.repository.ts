@@ -1,0 +1,229 @@
+import { RawBuilder, sql } from 'kysely';
+import type { RuleDefinition } from '../config/rules-schema';
+import type { Db } from '../db/database';
+
+export interface ThresholdCandidate {
+  indicator_id: number;
+  unit_id: number;
+  unit_name: string;
+  indicator_name: string;
+  indicator_unit: string;
+  value: string;
+  threshold: string;
+  op: 'below' | 'above';
+}
+
+export interface ChangeCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+  reference: string;
+  direction: 'higher' | 'lower';
+}
+
+export interface RankCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+  unit_kind: 'city' | 'county' | 'department';
+  /** 1 = the worst of its peers. */
+  position: number;
+  peers: number;
+}
+
+export interface BaselineCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+  direction: 'higher' | 'lower';
+  median: string;
+  mad: string;
+  history: number;
+}
+
+export interface MissingCandidate {
+  indicator_id: number;
+  unit_id: number;
+  unit_name: string;
+  indicator_name: string;
+}
+
+export interface SeriesKey {
+  indicator_id: number;
+  unit_id: number;
+}
+
+/** Which indicators and which units a rule looks at, as SQL over `i` (indicators) and over `u` (units). */
+function ruleFilters(rule: RuleDefinition): { indicators: RawBuilder<boolean>; units: RawBuilder<boolean> } {
+  const indicators = rule.indicators === 'all' ? sql`true` : sql`i.code = ANY(${rule.indicators}::text[])`;
+  const scope =
+    rule.scope === 'all'
+      ? sql`true`
+      : 'kinds' in rule.scope
+        ? sql`u.kind = ANY(${rule.scope.kinds}::text[])`
+        : sql`u.code = ANY(${rule.scope.units}::text[])`;
+  return { indicators: sql<boolean>`i.active AND ${indicators}`, units: sql<boolean>`u.active AND ${scope}` };
+}
+
+/** A join that keeps only the given series of the observations aliased `alias`; nothing when `only` is absent. */
+function restrictTo(only: SeriesKey[] | undefined, alias: 'o' | 'cur'): RawBuilder<unknown> {
+  if (!only) return sql``;
+  const o = sql.table(alias);
+  return sql`JOIN unnest(${only.map((k) => k.indicator_id)}::int[], ${only.map((k) => k.unit_id)}::int[]) AS k(indicator_id, unit_id)
+               ON k.indicator_id = ${o}.indicator_id AND k.unit_id = ${o}.unit_id`;
+}
+
+/** The series (indicator × unit) a rule looks at, as SQL over `i` and `u`. */
+function ruleFilter(rule: RuleDefinition): RawBuilder<boolean> {
+  const { indicators, units } = ruleFilters(rule);
+  return sql<boolean>`${indicators} AND ${units}`;
+}
+
+/** The statements that find, per rule kind, the series that breach a rule on a day. They only read. */
+export class CandidateRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Series whose value breached the threshold on every one of `days` (the day judged and the working days before
+   * it). Exactly at the threshold is not a breach. The threshold is the rule's value or the indicator's 预警值; the
+   * side is the rule's or the bad side of the indicator's direction.
+   */
+  async thresholdCandidates(rule: Extract<RuleDefinition, { kind: 'threshold' }>, day: string, days: string[]): Promise<ThresholdCandidate[]> {
+    const r = await sql<ThresholdCandidate>`
+      WITH s AS (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
+               coalesce(${rule.value ?? null}::numeric, i.alert_value) AS threshold,
+               coalesce(${rule.op ?? null}::text, CASE i.direction WHEN 'higher' THEN 'below' ELSE 'above' END) AS op
+        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)})
+      SELECT s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold::text, s.op,
+             max(o.value) FILTER (WHERE o.day = ${day}::date)::text AS value
+      FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[])
+      WHERE s.threshold IS NOT NULL
+        AND CASE s.op WHEN 'below' THEN o.value < s.threshold ELSE o.value > s.threshold END
+      GROUP BY s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold, s.op
+      HAVING count(*) = ${days.length}`.execute(this.db);
+    return r.rows;
+  }
+
+  /**
+   * Series whose value on `day` moved the bad way (a drop where higher is better) by at least `by` against `ref`.
+   * References below `minBase` are not judged. With `only`, just those series are looked at. Both days are fixed
+   * values, so each side is one range of the primary key and the two meet in a merge join.
+   */
+  async changeCandidates(
+    rule: Extract<RuleDefinition, { kind: 'change' }>,
+    day: string,
+    ref: string,
+    only?: SeriesKey[],
+  ): Promise<ChangeCandidate[]> {
+    const r = await sql<ChangeCandidate>`
+      SELECT cur.indicator_id, cur.unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
+             i.direction, cur.value::text AS value, prev.value::text AS reference
+      FROM observations cur
+      JOIN observations prev ON prev.day = ${ref}::date AND prev.indicator_id = cur.indicator_id AND prev.unit_id = cur.unit_id
+      ${restrictTo(only, 'cur')}
+      JOIN indicators i ON i.id = cur.indicator_id
+      JOIN units u ON u.id = cur.unit_id
+      CROSS JOIN LATERAL (SELECT CASE i.direction WHEN 'higher' THEN prev.value - cur.value ELSE cur.value - prev.value END AS bad_move) m
+      WHERE cur.day = ${day}::date AND prev.value >= ${rule.minBase} AND ${ruleFilter(rule)}
+        AND CASE ${rule.unit}::text WHEN 'points' THEN m.bad_move ELSE m.bad_move / prev.value * 100 END >= ${rule.by}`.execute(this.db);
+    return r.rows;
+  }
+
+  /**
+   * Units among the worst `bottom` of the units of their kind, on each of `days`. Ties share a place (RANK), so a
+   * unit tied with the last one counted is in too; a unit level with the best of its peers never is, so a field
+   * where everyone reports 100 % has no bottom.
+   *
+   * Ranked on narrow rows (ids and a score), all three windows over one sort; names are joined to the few that rank.
+   */
+  async rankCandidates(rule: Extract<RuleDefinition, { kind: 'rank' }>, day: string, days: string[]): Promise<RankCandidate[]> {
+    const r = await sql<RankCandidate>`
+      WITH scored AS (
+        SELECT o.day, o.indicator_id, o.unit_id, u.kind, o.value,
+               CASE i.direction WHEN 'higher' THEN o.value ELSE -o.value END AS score
+        FROM observations o
+        JOIN indicators i ON i.id = o.indicator_id
+        JOIN units u ON u.id = o.unit_id
+        WHERE o.day = ANY(${days}::date[]) AND ${ruleFilter(rule)}),
+      ranked AS (
+        SELECT day, indicator_id, unit_id, kind, value, score,
+               rank() OVER (PARTITION BY indicator_id, kind, day ORDER BY score) AS position,
+               count(*) OVER (PARTITION BY indicator_id, kind, day) AS peers,
+               max(score) OVER (PARTITION BY indicator_id, kind, day) AS best
+        FROM scored),
+      bottom AS (
+        SELECT indicator_id, unit_id,
+               max(value) FILTER (WHERE day = ${day}::date) AS value,
+               max(position) FILTER (WHERE day = ${day}::date) AS position,
+               max(peers) FILTER (WHERE day = ${day}::date) AS peers
+        FROM ranked
+        WHERE position <= ${rule.bottom} AND peers >= ${rule.minPeers} AND score < best
+        GROUP BY indicator_id, unit_id
+        HAVING count(*) = ${days.length})
+      SELECT b.indicator_id, b.unit_id, u.name AS unit_name, u.kind AS unit_kind, i.name AS indicator_name,
+             i.unit AS indicator_unit, b.value::text, b.position::int, b.peers::int
+      FROM bottom b JOIN indicators i ON i.id = b.indicator_id JOIN units u ON u.id = b.unit_id`.execute(this.db);
+    return r.rows;
+  }
+
+  /**
+   * Series far from their own recent history on `day`: the median and the median absolute deviation (MAD) of the
+   * values on the `window` days (working days only; days without data simply absent), robust z = 0.6745·dev/MAD, on
+   * the bad side only. A flat window (MAD 0) fires on any deviation of at least `minDeviation`; a window with fewer
+   * than `minHistory` values judges nothing. With `only`, just those series are looked at (a `for N` rule's earlier
+   * days need judging only where the later ones fired).
+   *
+   * One pass over the window and the day: each series' window values are gathered into a small sorted array next
+   * to its value on the day; the median is read off the array and the MAD taken from it. That sorts the window once
+   * where the textbook form sorts it twice (for the median, then for the MAD), and needs no join back to the day's
+   * values. (An ordered aggregate also keeps Postgres from hashing 550,000 arrays, which spills to disk.)
+   */
+  async baselineCandidates(
+    rule: Extract<RuleDefinition, { kind: 'baseline' }>,
+    day: string,
+    window: string[],
+    only?: SeriesKey[],
+  ): Promise<{ candidates: BaselineCandidate[]; insufficient: number }> {
+    const { indicators, units } = ruleFilters(rule);
+    // Series of inactive units or indicators are dropped when judging; filtering here only pays for a narrow rule.
+    const narrowed =
+      rule.indicators === 'all' && rule.scope === 'all'
+        ? sql``
+        : sql`AND o.indicator_id IN (SELECT i.id FROM indicators i WHERE ${indicators}) AND o.unit_id IN (SELECT u.id FROM units u WHERE ${units})`;
+    // One statement: the statistics are computed once and read twice, for the candidates (as a JSON array) and for
+    // the count of series in scope with too little history to be judged.
+    const r = await sql<{ insufficient: number; candidates: BaselineCandidate[] }>`
+      WITH stats AS MATERIALIZED (
+        SELECT a.indicator_id, a.unit_id, a.value, a.median, a.n, d.mad
+        FROM (
+          SELECT g.*, (g.vals[(g.n + 1) / 2] + g.vals[(g.n + 2) / 2]) / 2 AS median
+          FROM (
+            SELECT o.indicator_id, o.unit_id, max(o.value) FILTER (WHERE o.day = ${day}::date) AS value,
+                   array_agg(o.value::float8 ORDER BY o.value) FILTER (WHERE o.day <> ${day}::date) AS vals,
+                   count(*) FILTER (WHERE o.day <> ${day}::date)::int AS n
+            FROM observations o ${restrictTo(only, 'o')}
+            WHERE o.day = ANY(${[...window, day]}::date[]) ${narrowed}
+            GROUP BY o.indicator_id, o.unit_id) g) a
+        CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v - a.median)) AS mad FROM unnest(a.vals) v) d),
+      found AS (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name,
+               i.unit AS indicator_unit, i.direction, st.value::text AS value,
+               trim_scale(round(st.median::numeric, 4))::text AS median, trim_scale(round(st.mad::numeric, 4))::text AS mad,
+               st.n AS history
+        FROM stats st
+        JOIN indicators i ON i.id = st.indicator_id
+        JOIN units u ON u.id = st.unit_id
+        CROSS JOIN LATERAL (SELECT CASE i.direction WHEN 'higher' THEN st.median - st.value ELSE st.value - st.median END AS bad_dev) b
+        WHERE ${indicators} AND ${units} AND st.n >= ${rule.minHistory} AND b.bad_dev >= ${rule.minDeviation}
+          AND (st.mad = 0 OR 0.6745 * b.bad_dev / st.mad >= ${rule.z}))
+      SELECT (SELECT count(*)::int FROM indicators i CROSS JOIN units u
+              LEFT JOIN stats st ON st.indicator_id = i.id AND st.unit_id = u.id
+              WHERE ${indicators} AND ${units} AND coalesce(st.n, 0) < ${rule.minHistory}) AS insufficient,
+             (SELECT coalesce(json_agg(found), '[]') FROM found) AS candidates`.execute(this.db);
+    const { insufficient, candidates } = r.rows[0]!;
+    return { candidates, insufficient: only ? 0 : insufficient };
+  }
+
+  /** Series in scope with no value on any of `days`. */
+  async missingCandidates(rule: Extract<RuleDefinition, { kind: 'missing' }>, days: string[]): Promise<MissingCandidate[]> {
+    const r = await sql<MissingCandidate>`
+      SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name
+      FROM indicators i CROSS JOIN units u
+      WHERE ${ruleFilter(rule)}
+        AND NOT EXISTS (SELECT 1 FROM observations o
+                        WHERE o.indicator_id = i.id AND o.unit_id = u.id AND o.day = ANY(${days}::date[]))`.execute(this.db);
+    return r.rows;
+  }
+}
