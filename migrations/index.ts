@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as foundation from './20261127T173000000Z-foundation';
 import * as rules from './20261127T190000000Z-rule-versions';
 import * as anomalies from './20261127T191000000Z-anomalies';
+import * as ledger from './20261127T223000000Z-ledger';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
   '20261127T173000000Z-foundation': foundation,
   '20261127T190000000Z-rule-versions': rules,
   '20261127T191000000Z-anomalies': anomalies,
+  '20261127T223000000Z-ledger': ledger,
 };

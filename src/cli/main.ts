@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError } from '../config/config-error';
+import { auditCommand } from './audit.command';
 import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .addCommand(evaluateCommand())
     .addCommand(replayCommand())
     .addCommand(rulesCommand())
+    .addCommand(auditCommand())
     .addCommand(startCommand());
 }
 

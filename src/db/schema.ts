@@ -139,6 +139,21 @@ export interface AnomaliesTable {
   superseded_at: Date | null;
 }
 
+export interface LedgerEventsTable {
+  /** int8 arrives as a number (see database.ts); written as text so no digit is rounded. */
+  seq: ColumnType<number, string, never>;
+  type: string;
+  actor: string;
+  problem_id: ColumnType<number | null, string | null | undefined, never>;
+  unit_id: number | null;
+  indicator_id: number | null;
+  rule_id: string | null;
+  payload: ColumnType<unknown, string, never>;
+  recorded_at: ColumnType<Date, string, never>;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface Database {
   evaluation_runs: EvaluationRunsTable;
   anomalies: AnomaliesTable;
@@ -150,6 +165,7 @@ export interface Database {
   observation_revisions: ObservationRevisionsTable;
   ingest_rejects: IngestRejectsTable;
   job_runs: JobRunsTable;
+  ledger_events: LedgerEventsTable;
 }
 
 export type UnitRow = Selectable<UnitsTable>;
@@ -159,3 +175,4 @@ export type IngestRejectRow = Selectable<IngestRejectsTable>;
 export type NewIngestReject = Insertable<IngestRejectsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
 export type RuleVersionRow = Selectable<RuleVersionsTable>;
+export type LedgerEventRow = Selectable<LedgerEventsTable>;

@@ -6,6 +6,7 @@ import { canonicalJson } from '../domain/canonical-json';
 import { diffRules, RuleChange } from '../domain/rule-diff';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
 import { inTransaction } from '../db/transactions';
+import { LedgerService } from './ledger.service';
 
 export interface ApplyOptions {
   by: string;
@@ -43,6 +44,17 @@ export class RulesService {
             effective_from: opts.effectiveFrom,
           };
         }),
+      );
+      // Each version applied is a ledger event, committed with the version itself.
+      const changeOf = new Map(changes.map((c) => [c.id, c.kind]));
+      await new LedgerService(tx).append(
+        stored.map((v) => ({
+          type: 'rule_version_applied',
+          actor: opts.by,
+          ruleId: v.rule_id,
+          payload: { version: v.version, change: changeOf.get(v.rule_id), digest: v.digest, reason: v.reason, effectiveFrom: v.effective_from },
+        })),
+        tx,
       );
       return { changes, stored };
     });

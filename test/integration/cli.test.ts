@@ -1,24 +1,11 @@
-import { buildProgram } from '../../src/cli/main';
+import { duban } from '../helpers/run-cli';
 import { writeTestConfig } from '../helpers/test-config';
 import { createTestDatabase, TestDatabase } from '../helpers/test-database';
 import { tempDir } from '../helpers/temp-dir';
 import { writeFileSync } from 'node:fs';
 
 let db: TestDatabase;
-let out: string[];
 const saved = { ...process.env };
-
-/** Runs `duban ...args` in-process and returns what it printed. */
-async function duban(...args: string[]): Promise<string> {
-  out = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'duban', ...args]);
-  } finally {
-    log.mockRestore();
-  }
-  return out.join('\n');
-}
 
 beforeAll(async () => {
   db = await createTestDatabase('cli');

@@ -1,0 +1,108 @@
+import type { Db } from '../db/database';
+import type { LedgerEventRow } from '../db/schema';
+import { inTransaction } from '../db/transactions';
+import { canonicalJson } from '../domain/canonical-json';
+import { ChainBreak, ChainedEvent, chainHash, ChainVerifier, GENESIS_HASH, LedgerContent } from '../domain/ledger-chain';
+import { LedgerRepository } from '../repositories/ledger.repository';
+
+/** One thing that happened, as the caller tells it; the ledger adds its place in the chain, the time and the hashes. */
+export interface LedgerEntry {
+  type: string;
+  actor: string;
+  problemId?: string | null;
+  unitId?: number | null;
+  indicatorId?: number | null;
+  ruleId?: string | null;
+  payload: Record<string, unknown>;
+}
+
+export interface VerifyReport {
+  checked: number;
+  broken?: ChainBreak;
+}
+
+/** The 台账: every problem event, rule version and delivery, append-only and hash-chained. */
+export class LedgerService {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Appends within the caller's transaction when there is one, so an event is in the ledger exactly when the change
+   * it records is committed.
+   */
+  async append(entries: LedgerEntry[], within?: Db): Promise<ChainedEvent[]> {
+    if (entries.length === 0) return [];
+    return inTransaction(within ?? this.db, async (tx) => {
+      const repo = new LedgerRepository(tx);
+      await repo.lock();
+      const last = await repo.last();
+      let prevHash = last?.hash ?? GENESIS_HASH;
+      let seq = BigInt(last?.seq ?? 0);
+      const recordedAt = new Date().toISOString();
+      const chained = entries.map((e) => {
+        seq++;
+        const content: LedgerContent = {
+          seq: String(seq),
+          type: e.type,
+          actor: e.actor,
+          problemId: e.problemId ?? null,
+          unitId: e.unitId ?? null,
+          indicatorId: e.indicatorId ?? null,
+          ruleId: e.ruleId ?? null,
+          // As Postgres will give it back: jsonb keeps neither key order nor undefined members.
+          payload: JSON.parse(canonicalJson(e.payload)) as unknown,
+          recordedAt,
+        };
+        const hash = chainHash(prevHash, content);
+        const event = { ...content, prevHash, hash };
+        prevHash = hash;
+        return event;
+      });
+      await repo.insert(
+        chained.map((e) => ({
+          seq: e.seq,
+          type: e.type,
+          actor: e.actor,
+          problem_id: e.problemId,
+          unit_id: e.unitId,
+          indicator_id: e.indicatorId,
+          rule_id: e.ruleId,
+          payload: canonicalJson(e.payload),
+          recorded_at: e.recordedAt,
+          prev_hash: e.prevHash,
+          hash: e.hash,
+        })),
+      );
+      return chained;
+    });
+  }
+
+  /** Recomputes the whole chain, a page at a time, and names the first event that breaks it. */
+  async verify(pageSize = 5000): Promise<VerifyReport> {
+    const repo = new LedgerRepository(this.db);
+    const verifier = new ChainVerifier();
+    let after = 0;
+    for (;;) {
+      const page = await repo.page(after, pageSize);
+      if (page.length === 0) break;
+      if (verifier.check(page.map(fromRow))) break;
+      after = page[page.length - 1]!.seq;
+    }
+    return { checked: verifier.checked, ...(verifier.broken ? { broken: verifier.broken } : {}) };
+  }
+}
+
+export function fromRow(r: LedgerEventRow): ChainedEvent {
+  return {
+    seq: String(r.seq),
+    type: r.type,
+    actor: r.actor,
+    problemId: r.problem_id === null ? null : String(r.problem_id),
+    unitId: r.unit_id,
+    indicatorId: r.indicator_id,
+    ruleId: r.rule_id,
+    payload: r.payload,
+    recordedAt: r.recorded_at.toISOString(),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
