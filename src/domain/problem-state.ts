@@ -40,7 +40,6 @@ export interface ProblemStatus {
   state: ProblemState;
   dataConfirmed: boolean;
   signedOffBy: string | null;
-  responded: boolean;
 }
 
 export class TransitionRefused extends Error {
@@ -87,7 +86,7 @@ export function transition(status: ProblemStatus, action: ProblemAction, policy:
       return { ...status, state: 'assigned' };
     case 'respond':
       if (!action.measures.trim()) throw new TransitionRefused('反馈整改措施时必须写明措施');
-      return { ...status, state: 'pending_verification', responded: true };
+      return { ...status, state: 'pending_verification' };
     case 'data_confirmed':
       // Recovery alone moves an assigned problem on only where the policy does not wait for the department.
       return {
@@ -114,6 +113,6 @@ export function transition(status: ProblemStatus, action: ProblemAction, policy:
       return { ...status, state: 'dismissed' };
     case 'reopen':
       if (!action.reason.trim()) throw new TransitionRefused('重新打开问题必须说明原因');
-      return { state: 'open', dataConfirmed: false, signedOffBy: null, responded: false };
+      return { state: 'open', dataConfirmed: false, signedOffBy: null };
   }
 }

@@ -12,7 +12,6 @@ const fresh = (state: ProblemState, extra: Partial<ProblemStatus> = {}): Problem
   state,
   dataConfirmed: false,
   signedOffBy: null,
-  responded: false,
   ...extra,
 });
 
@@ -66,7 +65,7 @@ describe('problem state machine', () => {
   });
 
   it('closes by default only with both the data and a sign-off', () => {
-    const pending = fresh('pending_verification', { responded: true });
+    const pending = fresh('pending_verification');
     expect(() => transition(pending, { type: 'close' })).toThrow('不能销号：数据尚未确认恢复，尚无核验人签字');
     expect(() => transition({ ...pending, dataConfirmed: true }, { type: 'close' })).toThrow('不能销号：尚无核验人签字');
     expect(() => transition({ ...pending, signedOffBy: '王核验' }, { type: 'close' })).toThrow('不能销号：数据尚未确认恢复');
@@ -82,9 +81,9 @@ describe('problem state machine', () => {
   });
 
   it('voids a sign-off when the data regress, and forgets everything on reopening', () => {
-    const signed = fresh('pending_verification', { dataConfirmed: true, signedOffBy: '王核验', responded: true });
-    expect(transition(signed, { type: 'data_regressed' })).toEqual(fresh('assigned', { responded: true }));
-    expect(transition(fresh('closed', { dataConfirmed: true, signedOffBy: '王核验', responded: true }), { type: 'reopen', reason: '回退' })).toEqual(
+    const signed = fresh('pending_verification', { dataConfirmed: true, signedOffBy: '王核验' });
+    expect(transition(signed, { type: 'data_regressed' })).toEqual(fresh('assigned'));
+    expect(transition(fresh('closed', { dataConfirmed: true, signedOffBy: '王核验' }), { type: 'reopen', reason: '回退' })).toEqual(
       fresh('open'),
     );
   });
