@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { parseDay } from '../domain/day';
-import { EvaluationService } from '../services/evaluation.service';
 import { table } from './output';
 import { withApp } from './with-app';
 
@@ -10,8 +9,7 @@ export function evaluateCommand(): Command {
     .requiredOption('--day <YYYY-MM-DD>', '评估哪一天', parseDay)
     .action(async (opts: { day: string }, cmd: Command) => {
       await withApp(cmd, { prepare: true }, async (app) => {
-        const service = new EvaluationService({ db: app.database.db, config: app.config, logger: app.logger });
-        const summary = await service.evaluateDay(opts.day, { trigger: 'cli' });
+        const summary = await app.services.evaluation.evaluateDay(opts.day, { trigger: 'cli' });
         if (summary.rules.length === 0) {
           console.log(`${opts.day} 没有现行规则。先运行：duban rules apply --reason "初始规则"`);
           return;

@@ -36,7 +36,7 @@ export class BacktestService {
 
   private measure(from: Day, to: Day, onlyRule: string | undefined, proposed?: readonly RuleDefinition[]): Promise<BacktestRow[]> {
     return inRolledBackTransaction(this.deps.db, async (tx) => {
-      if (proposed) await new RulesService(tx).apply(proposed, { by: 'backtest', reason: '回测（不保存）', effectiveFrom: from });
+      if (proposed) await new RulesService(tx).stage(proposed, { by: 'backtest', reason: '回测（不保存）', effectiveFrom: from });
       for (const day of dayRange(from, to)) await this.deps.evaluation.evaluateDay(day, { trigger: 'backtest', within: tx });
       let q = tx
         .selectFrom('anomalies as a')

@@ -21,8 +21,6 @@ export interface RuleOutcome {
   /** Time spent finding and recording, for operators watching a growing catalogue. */
   durationMs: number;
   superseded: number;
-  /** Why the rule judged nothing this time, when it did not. */
-  skipped?: string;
   /** Baseline rules: series in scope with too little history on the day to be judged. */
   insufficientHistory?: number;
 }

@@ -91,7 +91,7 @@ export class LedgerService {
   }
 }
 
-export function fromRow(r: LedgerEventRow): ChainedEvent {
+function fromRow(r: LedgerEventRow): ChainedEvent {
   return {
     seq: String(r.seq),
     type: r.type,

@@ -23,7 +23,29 @@ export class RulesService {
     return diffRules(definitions(await new RuleVersionRepository(this.db).latest()), next);
   }
 
+  /** Stores the changed rules as new versions and records each in the ledger, in one transaction. */
   async apply(next: readonly RuleDefinition[], opts: ApplyOptions): Promise<{ changes: RuleChange[]; stored: RuleVersionRow[] }> {
+    return inTransaction(this.db, async (tx) => {
+      const applied = await new RulesService(tx).stage(next, opts);
+      const changeOf = new Map(applied.changes.map((c) => [c.id, c.kind]));
+      await new LedgerService(tx).append(
+        applied.stored.map((v) => ({
+          type: 'rule_version_applied',
+          actor: opts.by,
+          ruleId: v.rule_id,
+          payload: { version: v.version, change: changeOf.get(v.rule_id), digest: v.digest, reason: v.reason, effectiveFrom: v.effective_from },
+        })),
+        tx,
+      );
+      return applied;
+    });
+  }
+
+  /**
+   * Stores the versions without a ledger event: for what-if work in a transaction that is rolled back (a backtest).
+   * Its events would vanish anyway, and appending would hold the ledger's lock for the whole backtest.
+   */
+  async stage(next: readonly RuleDefinition[], opts: ApplyOptions): Promise<{ changes: RuleChange[]; stored: RuleVersionRow[] }> {
     if (!opts.reason.trim()) throw new Error('应用规则变更必须说明原因（--reason）');
     return inTransaction(this.db, async (tx) => {
       const repo = new RuleVersionRepository(tx);
@@ -44,17 +66,6 @@ export class RulesService {
             effective_from: opts.effectiveFrom,
           };
         }),
-      );
-      // Each version applied is a ledger event, committed with the version itself.
-      const changeOf = new Map(changes.map((c) => [c.id, c.kind]));
-      await new LedgerService(tx).append(
-        stored.map((v) => ({
-          type: 'rule_version_applied',
-          actor: opts.by,
-          ruleId: v.rule_id,
-          payload: { version: v.version, change: changeOf.get(v.rule_id), digest: v.digest, reason: v.reason, effectiveFrom: v.effective_from },
-        })),
-        tx,
       );
       return { changes, stored };
     });
