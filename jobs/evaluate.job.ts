@@ -7,11 +7,18 @@ export interface EvaluateJobData {
   afterRun: number;
 }
 
-/** 日监测, part 2: judge a day once its values are in, and again whenever an ingest changes them. */
+/**
+ * 日监测, part 2: judge a day once its values are in, and again whenever an ingest changes them; the anomalies found
+ * become problems to follow.
+ */
 export const evaluateJob = {
   name: 'evaluate',
   slot: (data) => `${parseDay(data.day)}-r${data.afterRun}`,
   async handle(ctx, data) {
-    return ctx.services.evaluation.evaluateDay(parseDay(data.day), { trigger: `ingest run ${data.afterRun}` });
+    const day = parseDay(data.day);
+    const evaluation = await ctx.services.evaluation.evaluateDay(day, { trigger: `ingest run ${data.afterRun}` });
+    // Its own transaction: the evaluation is kept even if this step fails, and a retry picks up what is unattached.
+    const problems = await ctx.services.problems.absorb(day);
+    return { evaluation, problems };
   },
 } satisfies JobDefinition<EvaluateJobData>;

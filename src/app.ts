@@ -8,6 +8,7 @@ import { createLogger, Logger } from './logger';
 import { syncCatalogue } from './services/catalogue-sync.service';
 import { EvaluationService } from './services/evaluation.service';
 import { IngestService } from './services/ingest.service';
+import { ProblemService } from './services/problem.service';
 
 /** The composition root: configuration read once, one database pool, the services built on them. */
 export interface App {
@@ -48,6 +49,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
   const services = {
     ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now: opts.now }),
     evaluation: new EvaluationService({ db: database.db, config, logger }),
+    problems: new ProblemService({ db: database.db, config, logger }),
   };
   return {
     config,

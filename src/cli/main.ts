@@ -5,6 +5,7 @@ import { auditCommand } from './audit.command';
 import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
+import { problemsCommand } from './problems.command';
 import { rejectsCommand } from './rejects.command';
 import { replayCommand } from './replay.command';
 import { rulesCommand } from './rules.command';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .addCommand(evaluateCommand())
     .addCommand(replayCommand())
     .addCommand(rulesCommand())
+    .addCommand(problemsCommand())
     .addCommand(auditCommand())
     .addCommand(startCommand());
 }

@@ -131,6 +131,13 @@ export const mainFileSchema = z
       .strict()
       .default({ schedule: '0 8 * * *', lagDays: 1, lookbackDays: 14, attempts: 3 }),
     sources: z.array(sourceSchema).default([]),
+    problems: z
+      .object({
+        /** A closed problem whose indicator breaches again within this many working days is reopened, not duplicated. */
+        reopenWithinWorkingDays: z.number().int().min(0).max(250).default(20),
+      })
+      .strict()
+      .default({ reopenWithinWorkingDays: 20 }),
   })
   .strict();
 

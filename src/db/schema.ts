@@ -137,6 +137,29 @@ export interface AnomaliesTable {
   evaluation_id: number;
   created_at: CreatedAt;
   superseded_at: Date | null;
+  problem_id: number | null;
+}
+
+export interface ProblemsTable {
+  id: Generated<number>;
+  indicator_id: number;
+  unit_id: number;
+  kind: string;
+  owner_unit_id: number;
+  state: Generated<'open' | 'assigned' | 'pending_verification' | 'closed' | 'dismissed'>;
+  severity: 'warning' | 'major';
+  first_seen: string;
+  last_seen: string;
+  anomaly_count: number;
+  worst_value: Numeric | null;
+  reopen_count: Generated<number>;
+  data_confirmed: Generated<boolean>;
+  signed_off_by: string | null;
+  assigned_on: string | null;
+  deadline: string | null;
+  closed_on: string | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
 }
 
 export interface LedgerEventsTable {
@@ -166,6 +189,7 @@ export interface Database {
   ingest_rejects: IngestRejectsTable;
   job_runs: JobRunsTable;
   ledger_events: LedgerEventsTable;
+  problems: ProblemsTable;
 }
 
 export type UnitRow = Selectable<UnitsTable>;
@@ -176,3 +200,4 @@ export type NewIngestReject = Insertable<IngestRejectsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
 export type RuleVersionRow = Selectable<RuleVersionsTable>;
 export type LedgerEventRow = Selectable<LedgerEventsTable>;
+export type ProblemRow = Selectable<ProblemsTable>;

@@ -1,0 +1,136 @@
+import type { DubanConfig } from '../config/load-config';
+import type { Db } from '../db/database';
+import { inTransaction } from '../db/transactions';
+import type { Day } from '../domain/day';
+import { WorkingCalendar } from '../domain/working-calendar';
+import type { Logger } from '../logger';
+import { NewProblem, ProblemKey, ProblemRepository, ProblemUpdate, UnattachedAnomaly } from '../repositories/problem.repository';
+import { LedgerEntry, LedgerService } from './ledger.service';
+
+export interface AbsorbSummary {
+  day: Day;
+  /** Anomalies attached to problems, and what became of the problems. */
+  anomalies: number;
+  opened: number;
+  reopened: number;
+  attached: number;
+}
+
+/** A day's anomalies on one series, of one kind of rule: they go to one problem. */
+interface Group extends ProblemKey {
+  anomalies: UnattachedAnomaly[];
+}
+
+/**
+ * Turns anomalies into problems (问题): one live problem per indicator, unit and kind of rule, to which later anomalies
+ * attach; a problem closed within the reopen window is reopened rather than duplicated. Opening and reopening are
+ * ledger events, written in the same transaction.
+ */
+export class ProblemService {
+  private readonly calendar: WorkingCalendar;
+
+  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'calendar' | 'problems'>; logger: Logger }) {
+    this.calendar = new WorkingCalendar(deps.config.calendar);
+  }
+
+  async absorb(day: Day): Promise<AbsorbSummary> {
+    return inTransaction(this.deps.db, async (tx) => {
+      const repo = new ProblemRepository(tx);
+      await repo.lock();
+      const anomalies = await repo.unattachedAnomalies(day);
+      const groups = groupBySeries(anomalies);
+      const keyOf = (k: ProblemKey) => `${k.indicator_id}/${k.unit_id}/${k.kind}`;
+
+      const live = new Map((await repo.live(groups)).map((p) => [keyOf(p), p.id]));
+      const rest = groups.filter((g) => !live.has(keyOf(g)));
+      const since = this.calendar.addWorkingDays(day, -this.deps.config.problems.reopenWithinWorkingDays);
+      const closed = new Map((await repo.closedSince(rest, since)).map((p) => [keyOf(p), p]));
+      const reopened = rest.filter((g) => closed.has(keyOf(g)));
+      await repo.reopen(reopened.map((g) => closed.get(keyOf(g))!.id));
+
+      const fresh = rest.filter((g) => !closed.has(keyOf(g)));
+      const freshByKey = new Map(fresh.map((g) => [keyOf(g), g]));
+      const created: Array<ProblemKey & { id: number }> = [];
+      for (let i = 0; i < fresh.length; i += 5000) created.push(...(await repo.insert(fresh.slice(i, i + 5000).map((g) => newProblem(g, day)))));
+      const idOf = new Map<string, number>([...live, ...reopened.map((g) => [keyOf(g), closed.get(keyOf(g))!.id] as const), ...created.map((p) => [keyOf(p), p.id] as const)]);
+
+      // New problems were inserted with their first day's anomalies; the rest take theirs now.
+      await repo.attach(groups.filter((g) => !freshByKey.has(keyOf(g))).map((g) => update(idOf.get(keyOf(g))!, g, day)));
+      await repo.link(
+        groups.flatMap((g) => g.anomalies.map((a) => a.id)),
+        groups.flatMap((g) => g.anomalies.map(() => idOf.get(keyOf(g))!)),
+      );
+
+      const events: LedgerEntry[] = [
+        ...created.map((p) => {
+          const g = freshByKey.get(keyOf(p))!;
+          return ledgerEntry('problem_opened', p.id, g, { day, anomalyIds: g.anomalies.map((a) => a.id), ownerUnitId: ownerOf(g) });
+        }),
+        ...reopened.map((g) =>
+          ledgerEntry('problem_reopened', closed.get(keyOf(g))!.id, g, {
+            day,
+            closedOn: closed.get(keyOf(g))!.closed_on,
+            reason: `已销号问题在 ${this.deps.config.problems.reopenWithinWorkingDays} 个工作日内再次出现异常`,
+            anomalyIds: g.anomalies.map((a) => a.id),
+          }),
+        ),
+      ];
+      await new LedgerService(tx).append(events, tx);
+
+      const summary = { day, anomalies: anomalies.length, opened: created.length, reopened: reopened.length, attached: live.size };
+      this.deps.logger.info(summary, 'anomalies absorbed into problems');
+      return summary;
+    });
+  }
+}
+
+function groupBySeries(anomalies: UnattachedAnomaly[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const a of anomalies) {
+    const key = `${a.indicator_id}/${a.unit_id}/${a.kind}`;
+    const g = groups.get(key) ?? { indicator_id: a.indicator_id, unit_id: a.unit_id, kind: a.kind, anomalies: [] };
+    g.anomalies.push(a);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+/** The unit that must fix it: the unit itself, but for unreported data the indicator's data-source department. */
+function ownerOf(g: Group): number {
+  const a = g.anomalies[0]!;
+  return g.kind === 'missing' && a.source_department_id !== null ? a.source_department_id : g.unit_id;
+}
+
+function severityOf(g: Group): 'warning' | 'major' {
+  return g.anomalies.some((a) => a.severity === 'major') ? 'major' : 'warning';
+}
+
+/** The day's value furthest on the bad side of the indicator's direction (Postgres compares it with the stored one). */
+function worstOf(g: Group): string | null {
+  const values = g.anomalies.map((a) => a.observed_value).filter((v): v is string => v !== null);
+  if (values.length === 0) return null;
+  const higherIsBetter = g.anomalies[0]!.direction === 'higher';
+  return values.reduce((w, v) => ((higherIsBetter ? Number(v) < Number(w) : Number(v) > Number(w)) ? v : w));
+}
+
+function newProblem(g: Group, day: Day): NewProblem {
+  return {
+    indicator_id: g.indicator_id,
+    unit_id: g.unit_id,
+    kind: g.kind,
+    owner_unit_id: ownerOf(g),
+    severity: severityOf(g),
+    first_seen: day,
+    last_seen: day,
+    anomaly_count: g.anomalies.length,
+    worst_value: worstOf(g),
+  };
+}
+
+function update(id: number, g: Group, day: Day): ProblemUpdate {
+  return { id, day, count: g.anomalies.length, severity: severityOf(g), worst_value: worstOf(g) };
+}
+
+function ledgerEntry(type: string, problemId: number, g: Group, payload: Record<string, unknown>): LedgerEntry {
+  return { type, actor: 'duban', problemId: String(problemId), unitId: g.unit_id, indicatorId: g.indicator_id, payload: { kind: g.kind, ...payload } };
+}

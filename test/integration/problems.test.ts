@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import { EvaluationService } from '../../src/services/evaluation.service';
+import { LedgerService } from '../../src/services/ledger.service';
+import { ProblemService } from '../../src/services/problem.service';
+import { RulesService } from '../../src/services/rules.service';
+import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
+
+let f: IngestFixture;
+let evaluation: EvaluationService;
+let problems: ProblemService;
+
+async function judge(day: string, rows: Array<[unit: string, indicator: string, value: string]>) {
+  const file = f.writeCsv(`${day}-${Math.random().toString(36).slice(2)}.csv`, ['单位,指标,数值', ...rows.map((r) => r.join(','))]);
+  const [r] = await f.service.ingestDay(day, { trigger: 'test', sources: [f.csvSource(file)] });
+  expect(r!.status).toBe('succeeded');
+  await evaluation.evaluateDay(day, { trigger: 'test' });
+  return problems.absorb(day);
+}
+
+/** The problems of one series and kind, oldest first. */
+async function problemsOf(unit: string, indicator: string, kind: string) {
+  return f.db.db
+    .selectFrom('problems as p')
+    .innerJoin('units as u', 'u.id', 'p.unit_id')
+    .innerJoin('units as o', 'o.id', 'p.owner_unit_id')
+    .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
+    .select(['p.id', 'p.state', 'p.severity', 'p.first_seen', 'p.last_seen', 'p.anomaly_count', 'p.worst_value', 'p.reopen_count', 'o.code as owner'])
+    .where('u.code', '=', unit)
+    .where('i.code', '=', indicator)
+    .where('p.kind', '=', kind)
+    .orderBy('p.id')
+    .execute();
+}
+
+/** Stands in for the closing flow (verification and sign-off), which is not built yet. */
+async function markClosed(id: number, on: string) {
+  await sql`UPDATE problems SET state = 'closed', closed_on = ${on}::date WHERE id = ${id}`.execute(f.db.db);
+}
+
+beforeAll(async () => {
+  f = await ingestFixture('problems');
+  await new RulesService(f.db.db).apply(f.config.rules, { by: 'test', reason: '初始规则', effectiveFrom: '2026-09-01' });
+  evaluation = new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger });
+  problems = new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger });
+});
+afterAll(() => f.close());
+
+describe('problems from anomalies', () => {
+  it('attaches repeated anomalies of a series to one problem, with count, first and last seen and the worst value', async () => {
+    await judge('2026-09-28', [['宁国市', '全程网办率', '97.2']]);
+    await judge('2026-09-29', [['宁国市', '全程网办率', '96.5']]);
+    await judge('2026-09-30', [['宁国市', '全程网办率', '98']]);
+    // below_alert on each day, and below_alert_sustained (major) on 9/30: all threshold rules, one problem.
+    expect(await problemsOf('ningguo', 'full_online_rate', 'threshold')).toEqual([
+      expect.objectContaining({ state: 'open', severity: 'major', first_seen: '2026-09-28', last_seen: '2026-09-30', anomaly_count: 4, worst_value: '96.5' }),
+    ]);
+    const [p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
+    const linked = await f.db.db.selectFrom('anomalies').select('rule_id').where('problem_id', '=', p!.id).orderBy('id').execute();
+    expect(linked.map((a) => a.rule_id)).toEqual(['below_alert', 'below_alert', 'below_alert', 'below_alert_sustained']);
+  });
+
+  it('gives unreported data to the indicator’s data-source department', async () => {
+    expect(await problemsOf('jingde', 'satisfaction_rate', 'missing')).toEqual([
+      expect.objectContaining({ owner: 'data_bureau', first_seen: '2026-09-28', last_seen: '2026-09-30', anomaly_count: 3 }),
+    ]);
+    expect((await problemsOf('ningguo', 'full_online_rate', 'threshold'))[0]).toMatchObject({ owner: 'ningguo' });
+  });
+
+  it('absorbs a day once: running it again attaches nothing twice', async () => {
+    const before = await problemsOf('ningguo', 'full_online_rate', 'threshold');
+    expect(await problems.absorb('2026-09-30')).toMatchObject({ anomalies: 0, opened: 0, reopened: 0, attached: 0 });
+    expect(await problemsOf('ningguo', 'full_online_rate', 'threshold')).toEqual(before);
+  });
+
+  it('reopens a problem closed within the reopen window instead of opening another', async () => {
+    const [p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
+    await markClosed(p!.id, '2026-10-08');
+    const summary = await judge('2026-10-09', [['宁国市', '全程网办率', '95']]);
+    expect(summary.reopened).toBe(1);
+    expect(await problemsOf('ningguo', 'full_online_rate', 'threshold')).toEqual([
+      expect.objectContaining({ id: p!.id, state: 'open', reopen_count: 1, last_seen: '2026-10-09', anomaly_count: 5, worst_value: '95' }),
+    ]);
+    const reopened = await f.db.db.selectFrom('ledger_events').selectAll().where('type', '=', 'problem_reopened').where('problem_id', '=', p!.id).execute();
+    expect(reopened).toEqual([expect.objectContaining({ actor: 'duban', payload: expect.objectContaining({ closedOn: '2026-10-08', day: '2026-10-09' }) })]);
+  });
+
+  it('opens a new problem when the old one was closed before the window', async () => {
+    const [p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
+    // Closed 10/9; 20 working days later (Saturday 10/10 is a 调休 working day) is 11/05: 11/09 is past the window.
+    await markClosed(p!.id, '2026-10-09');
+    await judge('2026-11-09', [['宁国市', '全程网办率', '98']]);
+    expect(await problemsOf('ningguo', 'full_online_rate', 'threshold')).toEqual([
+      expect.objectContaining({ id: p!.id, state: 'closed' }),
+      expect.objectContaining({ state: 'open', first_seen: '2026-11-09', anomaly_count: 1, reopen_count: 0 }),
+    ]);
+  });
+
+  it('records each problem opened in the ledger, whose chain stays intact', async () => {
+    const opened = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM problems`.execute(f.db.db)).rows[0]!.n);
+    const events = await sql<{ n: string }>`SELECT count(*) AS n FROM ledger_events WHERE type = 'problem_opened'`.execute(f.db.db);
+    expect(Number(events.rows[0]!.n)).toBe(opened);
+    expect((await new LedgerService(f.db.db).verify()).broken).toBeUndefined();
+  });
+});
