@@ -4,6 +4,8 @@ import { LedgerService } from '../../src/services/ledger.service';
 import { ProblemService } from '../../src/services/problem.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
+import { duban } from '../helpers/run-cli';
+import { writeTestConfig } from '../helpers/test-config';
 
 let f: IngestFixture;
 let evaluation: EvaluationService;
@@ -93,6 +95,20 @@ describe('problems from anomalies', () => {
       expect.objectContaining({ id: p!.id, state: 'closed' }),
       expect.objectContaining({ state: 'open', first_seen: '2026-11-09', anomaly_count: 1, reopen_count: 0 }),
     ]);
+  });
+
+  it('lists problems from the CLI, filtered by state and unit', async () => {
+    const saved = { ...process.env };
+    process.env.DATABASE_URL = f.db.url;
+    process.env.LOG_LEVEL = 'silent';
+    try {
+      const printed = await duban('--config', writeTestConfig({ sources: [] }).file, 'problems', 'list', '--state', 'open', '--unit', 'ningguo', '--indicator', 'full_online_rate');
+      const lines = printed.split('\n');
+      expect(lines[0]).toMatch(/^编号\s+状态\s+级别\s+单位\s+指标\s+类型\s+责任单位/);
+      expect(lines.slice(1)).toEqual([expect.stringMatching(/待交办\s+一般\s+宁国市\s+全程网办率\s+threshold\s+宁国市\s+2026-11-09\s+2026-11-09\s+1\s+98%\s+0$/)]);
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('records each problem opened in the ledger, whose chain stays intact', async () => {
