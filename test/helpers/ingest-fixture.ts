@@ -72,3 +72,10 @@ export async function ingestFixture(label: string): Promise<IngestFixture> {
     },
   };
 }
+
+/** Ingests values for a day as a county's CSV would send them (unit, indicator, value), expecting success. */
+export async function ingestRows(f: IngestFixture, day: string, rows: Array<[unit: string, indicator: string, value: string]>): Promise<void> {
+  const file = f.writeCsv(`${day}-${Math.random().toString(36).slice(2)}.csv`, ['单位,指标,数值', ...rows.map((r) => r.join(','))]);
+  const [r] = await f.service.ingestDay(day, { trigger: 'test', sources: [f.csvSource(file)] });
+  expect(r!.status).toBe('succeeded');
+}

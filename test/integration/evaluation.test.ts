@@ -3,17 +3,12 @@ import { BacktestService, compareBy } from '../../src/services/backtest.service'
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { ReplayService } from '../../src/services/replay.service';
 import { RulesService } from '../../src/services/rules.service';
-import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
+import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
 
 let f: IngestFixture;
 let evaluation: EvaluationService;
 
-/** Values for a day, as a county's CSV would send them. */
-async function ingest(day: string, rows: Array<[unit: string, indicator: string, value: string]>) {
-  const file = f.writeCsv(`${day}-${Math.random().toString(36).slice(2)}.csv`, ['单位,指标,数值', ...rows.map((r) => r.join(','))]);
-  const [r] = await f.service.ingestDay(day, { trigger: 'test', sources: [f.csvSource(file)] });
-  expect(r!.status).toBe('succeeded');
-}
+const ingest = (day: string, rows: Array<[unit: string, indicator: string, value: string]>) => ingestRows(f, day, rows);
 
 async function anomalies(day: string, ruleId?: string) {
   let q = f.db.db

@@ -3,7 +3,7 @@ import { EvaluationService } from '../../src/services/evaluation.service';
 import { LedgerService } from '../../src/services/ledger.service';
 import { ProblemService } from '../../src/services/problem.service';
 import { RulesService } from '../../src/services/rules.service';
-import { ingestFixture, IngestFixture, silentLogger } from '../helpers/ingest-fixture';
+import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
 import { duban } from '../helpers/run-cli';
 import { writeTestConfig } from '../helpers/test-config';
 
@@ -12,9 +12,7 @@ let evaluation: EvaluationService;
 let problems: ProblemService;
 
 async function judge(day: string, rows: Array<[unit: string, indicator: string, value: string]>) {
-  const file = f.writeCsv(`${day}-${Math.random().toString(36).slice(2)}.csv`, ['单位,指标,数值', ...rows.map((r) => r.join(','))]);
-  const [r] = await f.service.ingestDay(day, { trigger: 'test', sources: [f.csvSource(file)] });
-  expect(r!.status).toBe('succeeded');
+  await ingestRows(f, day, rows);
   await evaluation.evaluateDay(day, { trigger: 'test' });
   return problems.absorb(day);
 }
