@@ -1,6 +1,8 @@
-import { Command, Option } from 'commander';
-import { STATE_LABELS, ProblemState } from '../domain/problem-state';
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ProblemAction, ProblemState, STATE_LABELS } from '../domain/problem-state';
 import { ProblemRepository } from '../repositories/problem.repository';
+import { describeMove, ProblemActionService } from '../services/problem-action.service';
 import { table } from './output';
 import { withApp } from './with-app';
 
@@ -44,5 +46,43 @@ export function problemsCommand(): Command {
       });
     });
 
+  const act = (name: string, description: string, configure: (c: Command) => Command, actionOf: (opts: Record<string, unknown>) => ProblemAction) =>
+    cmd.addCommand(
+      configure(
+        new Command(name)
+          .description(description)
+          .argument('<id>', '问题编号', (v) => parseId(v))
+          .option('--by <name>', '操作人（默认：当前系统用户）', userInfo().username)
+          .option('--note <text>', '备注'),
+      ).action(async (id: number, opts: Record<string, unknown>, sub: Command) => {
+        await withApp(sub, {}, async (app) => {
+          const service = new ProblemActionService({ db: app.database.db, config: app.config });
+          const { from, problem } = await service.act(id, actionOf(opts), {
+            actor: opts.by as string,
+            note: opts.note as string | undefined,
+            evidence: opts.evidence as string[] | undefined,
+          });
+          console.log(describeMove(id, from, problem.state) + (name === 'assign' ? `，整改期限 ${problem.deadline}` : ''));
+        });
+      }),
+    );
+
+  act('assign', '交办：通知已送达责任单位，开始计算整改期限（工作日）', (c) => c, () => ({ type: 'assign' }));
+  act(
+    'respond',
+    '登记责任单位反馈的整改措施（转为待核验）',
+    (c) => c.requiredOption('--measures <text>', '整改措施').option('--evidence <path-or-url...>', '佐证材料（可多个）'),
+    (o) => ({ type: 'respond', measures: o.measures as string }),
+  );
+  act('verify', '核验人签字确认整改到位', (c) => c, (o) => ({ type: 'verify', by: o.by as string }));
+  act('close', '销号（默认须数据确认恢复且有核验人签字）', (c) => c, () => ({ type: 'close' }));
+  act('dismiss', '撤销问题（须说明原因）', (c) => c.requiredOption('--reason <text>', '原因'), (o) => ({ type: 'dismiss', reason: o.reason as string }));
+  act('reopen', '重新打开已销号或已撤销的问题（须说明原因）', (c) => c.requiredOption('--reason <text>', '原因'), (o) => ({ type: 'reopen', reason: o.reason as string }));
+
   return cmd;
+}
+
+function parseId(v: string): number {
+  if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('问题编号应为正整数');
+  return Number(v);
 }

@@ -135,9 +135,11 @@ export const mainFileSchema = z
       .object({
         /** A closed problem whose indicator breaches again within this many working days is reopened, not duplicated. */
         reopenWithinWorkingDays: z.number().int().min(0).max(250).default(20),
+        /** Working days to fix a problem, counted from the day it is assigned. */
+        deadlineWorkingDays: z.number().int().min(1).max(250).default(5),
       })
       .strict()
-      .default({ reopenWithinWorkingDays: 20 }),
+      .default({ reopenWithinWorkingDays: 20, deadlineWorkingDays: 5 }),
   })
   .strict();
 

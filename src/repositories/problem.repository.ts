@@ -163,4 +163,16 @@ export class ProblemRepository {
     if (filter.indicator) q = q.where('i.code', '=', filter.indicator);
     return q.orderBy('p.id', 'desc').execute();
   }
+
+  /** The problem, locked until the transaction ends so two operators' actions apply one after the other. */
+  async lockOne(id: number) {
+    return this.db.selectFrom('problems').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  async saveStatus(
+    id: number,
+    s: { state: ProblemState; data_confirmed: boolean; signed_off_by: string | null; assigned_on: string | null; deadline: string | null; closed_on: string | null },
+  ): Promise<void> {
+    await this.db.updateTable('problems').set({ ...s, updated_at: sql`now()` }).where('id', '=', id).execute();
+  }
 }

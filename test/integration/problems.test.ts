@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { LedgerService } from '../../src/services/ledger.service';
+import { ProblemActionService } from '../../src/services/problem-action.service';
 import { ProblemService } from '../../src/services/problem.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
@@ -37,13 +38,23 @@ async function markClosed(id: number, on: string) {
   await sql`UPDATE problems SET state = 'closed', closed_on = ${on}::date WHERE id = ${id}`.execute(f.db.db);
 }
 
+let configFile: string;
+const savedEnv = { ...process.env };
+
 beforeAll(async () => {
   f = await ingestFixture('problems');
+  // For `duban problems ...`, run in-process.
+  process.env.DATABASE_URL = f.db.url;
+  process.env.LOG_LEVEL = 'silent';
+  configFile = writeTestConfig({ sources: [] }).file;
   await new RulesService(f.db.db).apply(f.config.rules, { by: 'test', reason: '初始规则', effectiveFrom: '2026-09-01' });
   evaluation = new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger });
   problems = new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger });
 });
-afterAll(() => f.close());
+afterAll(async () => {
+  process.env = savedEnv;
+  await f.close();
+});
 
 describe('problems from anomalies', () => {
   it('attaches repeated anomalies of a series to one problem, with count, first and last seen and the worst value', async () => {
@@ -96,17 +107,10 @@ describe('problems from anomalies', () => {
   });
 
   it('lists problems from the CLI, filtered by state and unit', async () => {
-    const saved = { ...process.env };
-    process.env.DATABASE_URL = f.db.url;
-    process.env.LOG_LEVEL = 'silent';
-    try {
-      const printed = await duban('--config', writeTestConfig({ sources: [] }).file, 'problems', 'list', '--state', 'open', '--unit', 'ningguo', '--indicator', 'full_online_rate');
-      const lines = printed.split('\n');
-      expect(lines[0]).toMatch(/^编号\s+状态\s+级别\s+单位\s+指标\s+类型\s+责任单位/);
-      expect(lines.slice(1)).toEqual([expect.stringMatching(/待交办\s+一般\s+宁国市\s+全程网办率\s+threshold\s+宁国市\s+2026-11-09\s+2026-11-09\s+1\s+98%\s+0$/)]);
-    } finally {
-      process.env = saved;
-    }
+    const printed = await duban('--config', configFile, 'problems', 'list', '--state', 'open', '--unit', 'ningguo', '--indicator', 'full_online_rate');
+    const lines = printed.split('\n');
+    expect(lines[0]).toMatch(/^编号\s+状态\s+级别\s+单位\s+指标\s+类型\s+责任单位/);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/待交办\s+一般\s+宁国市\s+全程网办率\s+threshold\s+宁国市\s+2026-11-09\s+2026-11-09\s+1\s+98%\s+0$/)]);
   });
 
   it('records each problem opened in the ledger, whose chain stays intact', async () => {
@@ -114,5 +118,53 @@ describe('problems from anomalies', () => {
     const events = await sql<{ n: string }>`SELECT count(*) AS n FROM ledger_events WHERE type = 'problem_opened'`.execute(f.db.db);
     expect(Number(events.rows[0]!.n)).toBe(opened);
     expect((await new LedgerService(f.db.db).verify()).broken).toBeUndefined();
+  });
+
+  it('follows a problem to closure: data confirmation plus sign-off closes, either alone does not', async () => {
+    // Tuesday 11/10 in Shanghai.
+    const actions = new ProblemActionService({ db: f.db.db, config: f.config, now: () => new Date('2026-11-10T02:00:00Z') });
+    const [, p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
+    const id = p!.id;
+    await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('问题当前为“待交办”，不能销号；此状态下可以：交办、数据确认恢复、撤销');
+
+    const assigned = await actions.act(id, { type: 'assign' }, { actor: '督查科' });
+    expect(assigned).toMatchObject({ from: 'open', problem: { state: 'assigned', assigned_on: '2026-11-10', deadline: '2026-11-17' } });
+    await actions.act(id, { type: 'respond', measures: '已增派窗口人员，补录办件' }, { actor: '宁国市数据资源局', evidence: ['https://example.gov.cn/佐证.pdf'] });
+    expect((await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验' })).problem.state).toBe('pending_verification');
+    await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('不能销号：数据尚未确认恢复');
+    await actions.act(id, { type: 'data_confirmed' }, { actor: 'duban' });
+    expect((await actions.act(id, { type: 'close' }, { actor: '张三' })).problem).toMatchObject({ state: 'closed', closed_on: '2026-11-10' });
+
+    // The data alone do not close either.
+    const [missing] = await problemsOf('jingde', 'satisfaction_rate', 'missing');
+    await actions.act(missing!.id, { type: 'assign' }, { actor: '督查科' });
+    await actions.act(missing!.id, { type: 'respond', measures: '已补报' }, { actor: '市数据资源局' });
+    await actions.act(missing!.id, { type: 'data_confirmed' }, { actor: 'duban' });
+    await expect(actions.act(missing!.id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('不能销号：尚无核验人签字');
+
+    const timeline = await f.db.db.selectFrom('ledger_events').select(['type', 'actor', 'payload']).where('problem_id', '=', id).orderBy('seq').execute();
+    expect(timeline.map((e) => e.type)).toEqual([
+      'problem_opened',
+      'problem_assigned',
+      'problem_responded',
+      'problem_verified',
+      'problem_data_confirmed',
+      'problem_closed',
+    ]);
+    expect(timeline[2]).toMatchObject({
+      actor: '宁国市数据资源局',
+      payload: { from: 'assigned', to: 'pending_verification', measures: '已增派窗口人员，补录办件', evidence: ['https://example.gov.cn/佐证.pdf'] },
+    });
+    expect((await new LedgerService(f.db.db).verify()).broken).toBeUndefined();
+  });
+
+  it('refuses an action the state does not allow from the CLI, and reopens with a reason', async () => {
+    const [, p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
+    await expect(duban('--config', configFile, 'problems', 'dismiss', String(p!.id), '--reason', '误报')).rejects.toThrow(
+      '问题当前为“已销号”，不能撤销；此状态下可以：重新打开',
+    );
+    expect(await duban('--config', configFile, 'problems', 'reopen', String(p!.id), '--reason', '复查发现仍未整改', '--by', '李四')).toBe(
+      `问题 ${p!.id}：已销号 → 待交办`,
+    );
   });
 });
