@@ -1,5 +1,6 @@
 import { parseDay } from '../src/domain/day';
 import type { JobDefinition } from './job-definition';
+import { reconcileJob } from './reconcile.job';
 
 export interface EvaluateJobData {
   day: string;
@@ -19,6 +20,7 @@ export const evaluateJob = {
     const evaluation = await ctx.services.evaluation.evaluateDay(day, { trigger: `ingest run ${data.afterRun}` });
     // Its own transaction: the evaluation is kept even if this step fails, and a retry picks up what is unattached.
     const problems = await ctx.services.problems.absorb(day);
+    if (ctx.enqueue) await ctx.enqueue(reconcileJob.name, reconcileJob.slot(data), data);
     return { evaluation, problems };
   },
 } satisfies JobDefinition<EvaluateJobData>;

@@ -4,13 +4,14 @@ import type { Logger } from '../src/logger';
 import type { EvaluationService } from '../src/services/evaluation.service';
 import type { IngestService } from '../src/services/ingest.service';
 import type { ProblemService } from '../src/services/problem.service';
+import type { ReconcileService } from '../src/services/reconcile.service';
 
 /** What a handler may use. Handlers stay thin: they name the slot and call a service. */
 export interface JobContext {
   config: DubanConfig;
   db: Db;
   logger: Logger;
-  services: { ingest: IngestService; evaluation: EvaluationService; problems: ProblemService };
+  services: { ingest: IngestService; evaluation: EvaluationService; problems: ProblemService; reconcile: ReconcileService };
   /**
    * Enqueues a follow-up job (e.g. evaluation after ingest). The daemon wires it to the queue; where there is no
    * queue (the CLI, tests driving jobs directly) it is left out and the caller runs what follows itself.

@@ -21,6 +21,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('worst_value', 'numeric')
     .addColumn('reopen_count', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('data_confirmed', 'boolean', (c) => c.notNull().defaultTo(false))
+    // 提醒 → 督办 → 通报, derived from the deadline by reconciliation; kept so each step is recorded once.
+    .addColumn('escalation', 'text', (c) => c.notNull().defaultTo('none').check(sql`escalation in ('none', 'remind', 'supervise', 'notify')`))
     .addColumn('signed_off_by', 'text')
     .addColumn('assigned_on', 'date')
     .addColumn('deadline', 'date')

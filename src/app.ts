@@ -9,6 +9,7 @@ import { syncCatalogue } from './services/catalogue-sync.service';
 import { EvaluationService } from './services/evaluation.service';
 import { IngestService } from './services/ingest.service';
 import { ProblemService } from './services/problem.service';
+import { ReconcileService } from './services/reconcile.service';
 
 /** The composition root: configuration read once, one database pool, the services built on them. */
 export interface App {
@@ -50,6 +51,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now: opts.now }),
     evaluation: new EvaluationService({ db: database.db, config, logger }),
     problems: new ProblemService({ db: database.db, config, logger }),
+    reconcile: new ReconcileService({ db: database.db, config, logger }),
   };
   return {
     config,

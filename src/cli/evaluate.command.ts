@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { parseDay } from '../domain/day';
 import { table } from './output';
+import { describeReconcile } from './reconcile.command';
 import { withApp } from './with-app';
 
 export function evaluateCommand(): Command {
   return new Command('evaluate')
-    .description('按当天现行的规则版本评估某一天的数据，记录异常、归并为问题，并打印摘要（与守护进程相同的代码）')
+    .description('按当天现行的规则版本评估某一天的数据，记录异常、归并为问题、对账，并打印摘要（与守护进程相同的代码）')
     .requiredOption('--day <YYYY-MM-DD>', '评估哪一天', parseDay)
     .action(async (opts: { day: string }, cmd: Command) => {
       await withApp(cmd, { prepare: true }, async (app) => {
@@ -23,6 +24,7 @@ export function evaluateCommand(): Command {
         );
         const problems = await app.services.problems.absorb(opts.day);
         console.log(`问题：新建 ${problems.opened}，重新打开 ${problems.reopened}，并入已有 ${problems.attached}（共 ${problems.anomalies} 条异常）`);
+        console.log(describeReconcile(await app.services.reconcile.reconcileDay(opts.day)));
       });
     });
 }

@@ -6,6 +6,7 @@ import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
 import { problemsCommand } from './problems.command';
+import { reconcileCommand } from './reconcile.command';
 import { rejectsCommand } from './rejects.command';
 import { replayCommand } from './replay.command';
 import { rulesCommand } from './rules.command';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .addCommand(replayCommand())
     .addCommand(rulesCommand())
     .addCommand(problemsCommand())
+    .addCommand(reconcileCommand())
     .addCommand(auditCommand())
     .addCommand(startCommand());
 }

@@ -137,9 +137,17 @@ export const mainFileSchema = z
         reopenWithinWorkingDays: z.number().int().min(0).max(250).default(20),
         /** Working days to fix a problem, counted from the day it is assigned. */
         deadlineWorkingDays: z.number().int().min(1).max(250).default(5),
+        /** Recovery is confirmed when the series is reported and free of the problem's kind of anomaly this many working days running. */
+        confirmWorkingDays: z.number().int().min(1).max(60).default(3),
+        /** Working days past the deadline at which each step of 提醒 → 督办 → 通报 is reached. */
+        escalation: z
+          .object({ remind: z.number().int().min(0), supervise: z.number().int().min(0), notify: z.number().int().min(0) })
+          .strict()
+          .refine((l) => l.remind <= l.supervise && l.supervise <= l.notify, '升级阶梯应满足 remind ≤ supervise ≤ notify')
+          .default({ remind: 1, supervise: 3, notify: 6 }),
       })
       .strict()
-      .default({ reopenWithinWorkingDays: 20, deadlineWorkingDays: 5 }),
+      .default({ reopenWithinWorkingDays: 20, deadlineWorkingDays: 5, confirmWorkingDays: 3, escalation: { remind: 1, supervise: 3, notify: 6 } }),
   })
   .strict();
 

@@ -154,6 +154,7 @@ export interface ProblemsTable {
   worst_value: Numeric | null;
   reopen_count: Generated<number>;
   data_confirmed: Generated<boolean>;
+  escalation: Generated<'none' | 'remind' | 'supervise' | 'notify'>;
   signed_off_by: string | null;
   assigned_on: string | null;
   deadline: string | null;

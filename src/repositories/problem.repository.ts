@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import type { EscalationLevel } from '../domain/problem-deadline';
 import type { ProblemState } from '../domain/problem-state';
 
 export interface UnattachedAnomaly {
@@ -171,8 +172,55 @@ export class ProblemRepository {
 
   async saveStatus(
     id: number,
-    s: { state: ProblemState; data_confirmed: boolean; signed_off_by: string | null; assigned_on: string | null; deadline: string | null; closed_on: string | null },
+    s: {
+      state: ProblemState;
+      data_confirmed: boolean;
+      signed_off_by: string | null;
+      assigned_on: string | null;
+      deadline: string | null;
+      closed_on: string | null;
+      escalation: EscalationLevel;
+    },
   ): Promise<void> {
     await this.db.updateTable('problems').set({ ...s, updated_at: sql`now()` }).where('id', '=', id).execute();
+  }
+
+  /** Live problems whose recovery was confirmed but which an anomaly of their own on `day` contradicts. */
+  async regressedOn(day: string): Promise<number[]> {
+    const r = await sql<{ id: number }>`
+      SELECT DISTINCT p.id FROM problems p JOIN anomalies a ON a.problem_id = p.id
+      WHERE p.state IN ('open', 'assigned', 'pending_verification') AND p.data_confirmed
+        AND a.day = ${day}::date AND a.status = 'active'
+      ORDER BY p.id`.execute(this.db);
+    return r.rows.map((x) => x.id);
+  }
+
+  /** Live, unconfirmed problems whose series was reported on every one of `days` with no anomaly of the problem's kind. */
+  async recoveredOver(days: string[]): Promise<number[]> {
+    const r = await sql<{ id: number }>`
+      SELECT p.id FROM problems p
+      WHERE p.state IN ('open', 'assigned', 'pending_verification') AND NOT p.data_confirmed
+        AND (SELECT count(*) FROM observations o
+             WHERE o.indicator_id = p.indicator_id AND o.unit_id = p.unit_id AND o.day = ANY(${days}::date[])) = ${days.length}
+        AND NOT EXISTS (SELECT 1 FROM anomalies a
+                        WHERE a.indicator_id = p.indicator_id AND a.unit_id = p.unit_id AND a.kind = p.kind
+                          AND a.status = 'active' AND a.day = ANY(${days}::date[]))
+      ORDER BY p.id`.execute(this.db);
+    return r.rows.map((x) => x.id);
+  }
+
+  /** Assigned problems with a deadline before `day`, with the step of the ladder they are on. */
+  async pastDeadline(day: string) {
+    return this.db
+      .selectFrom('problems')
+      .select(['id', 'unit_id', 'indicator_id', 'deadline', 'escalation'])
+      .where('state', 'in', ['assigned', 'pending_verification'])
+      .where('deadline', '<', day)
+      .orderBy('id')
+      .execute();
+  }
+
+  async setEscalation(id: number, level: EscalationLevel): Promise<void> {
+    await this.db.updateTable('problems').set({ escalation: level, updated_at: sql`now()` }).where('id', '=', id).execute();
   }
 }

@@ -2,7 +2,7 @@ import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import type { ProblemRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
-import { dayIn } from '../domain/day';
+import { Day, dayIn } from '../domain/day';
 import { deadlineFor } from '../domain/problem-deadline';
 import { ProblemAction, ProblemState, ProblemStatus, STATE_LABELS, transition, TransitionRefused } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
@@ -12,6 +12,8 @@ import { LedgerService } from './ledger.service';
 /** What an action records beyond the action itself. */
 export interface ActionDetails {
   actor: string;
+  /** The day the action counts for (reconciliation: the data day); default today in the configured zone. */
+  on?: Day;
   note?: string;
   evidence?: string[];
 }
@@ -45,7 +47,7 @@ export class ProblemActionService {
       if (!problem) throw new TransitionRefused(`没有编号为 ${problemId} 的问题`);
       const before: ProblemStatus = { state: problem.state, dataConfirmed: problem.data_confirmed, signedOffBy: problem.signed_off_by };
       const after = transition(before, action);
-      const today = dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
+      const today = details.on ?? dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
       const assignedOn = action.type === 'assign' ? today : after.state === 'open' ? null : problem.assigned_on;
       const saved = {
         state: after.state,
@@ -54,6 +56,8 @@ export class ProblemActionService {
         assigned_on: assignedOn,
         deadline: assignedOn === null ? null : action.type === 'assign' ? deadlineFor(this.calendar, today, this.deps.config.problems.deadlineWorkingDays) : problem.deadline,
         closed_on: after.state === 'closed' ? today : null,
+        // A new assignment starts a new deadline, so the ladder starts again.
+        escalation: action.type === 'assign' || action.type === 'reopen' ? ('none' as const) : problem.escalation,
       };
       await repo.saveStatus(problemId, saved);
       const { type: _type, ...said } = action as ProblemAction & Record<string, unknown>;

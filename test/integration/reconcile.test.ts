@@ -1,0 +1,94 @@
+import { EvaluationService } from '../../src/services/evaluation.service';
+import { LedgerService } from '../../src/services/ledger.service';
+import { ProblemActionService } from '../../src/services/problem-action.service';
+import { ProblemService } from '../../src/services/problem.service';
+import { ReconcileService } from '../../src/services/reconcile.service';
+import { RulesService } from '../../src/services/rules.service';
+import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
+
+let f: IngestFixture;
+let evaluation: EvaluationService;
+let problems: ProblemService;
+let reconcile: ReconcileService;
+let actions: ProblemActionService;
+let id: number;
+
+/** The daily loop for one day: ingest, evaluate, problems, reconciliation. */
+async function day(d: string, value: string) {
+  await ingestRows(f, d, [['宁国市', '全程网办率', value]]);
+  await evaluation.evaluateDay(d, { trigger: 'test' });
+  await problems.absorb(d);
+  return reconcile.reconcileDay(d);
+}
+
+const problem = () => f.db.db.selectFrom('problems').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+beforeAll(async () => {
+  f = await ingestFixture('reconcile');
+  await new RulesService(f.db.db).apply(f.config.rules, { by: 'test', reason: '初始规则', effectiveFrom: '2026-09-01' });
+  evaluation = new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger });
+  problems = new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger });
+  reconcile = new ReconcileService({ db: f.db.db, config: f.config, logger: silentLogger });
+  actions = new ProblemActionService({ db: f.db.db, config: f.config });
+});
+afterAll(() => f.close());
+
+describe('reconciliation (对账)', () => {
+  it('confirms recovery only after 3 working days of good data, counted across 国庆', async () => {
+    await day('2026-09-28', '97');
+    const p = await f.db.db
+      .selectFrom('problems as p')
+      .innerJoin('units as u', 'u.id', 'p.unit_id')
+      .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
+      .select('p.id')
+      .where('u.code', '=', 'ningguo')
+      .where('i.code', '=', 'full_online_rate')
+      .where('p.kind', '=', 'threshold')
+      .executeTakeFirstOrThrow();
+    id = p.id;
+    // Assigned Monday 9/28: 5 working days end on Saturday 10/10, a 调休 working day.
+    expect((await actions.act(id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' })).problem.deadline).toBe('2026-10-10');
+    await actions.act(id, { type: 'respond', measures: '已整改' }, { actor: '宁国市', on: '2026-09-28' });
+
+    await day('2026-09-29', '99.5');
+    expect((await day('2026-09-30', '99.6')).confirmed).toBe(0);
+    expect(await problem()).toMatchObject({ state: 'pending_verification', data_confirmed: false });
+    // 9/29, 9/30 and 10/8 are three consecutive working days.
+    await day('2026-10-08', '99.7');
+    expect(await problem()).toMatchObject({ state: 'pending_verification', data_confirmed: true });
+  });
+
+  it('takes the confirmation back when the indicator breaches again, voiding a sign-off', async () => {
+    await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: '2026-10-08' });
+    const summary = await day('2026-10-09', '97');
+    expect(summary.regressed).toBe(1);
+    expect(await problem()).toMatchObject({ state: 'assigned', data_confirmed: false, signed_off_by: null, anomaly_count: 2 });
+  });
+
+  it('steps 提醒 → 督办 → 通报 on working days past the deadline, once each', async () => {
+    const levelOn = async (d: string) => {
+      await reconcile.reconcileDay(d);
+      return (await problem()).escalation;
+    };
+    expect(await levelOn('2026-10-10')).toBe('none'); // the deadline itself
+    expect(await levelOn('2026-10-11')).toBe('none'); // Sunday: not a working day past it
+    expect(await levelOn('2026-10-12')).toBe('remind');
+    expect(await levelOn('2026-10-14')).toBe('supervise');
+    expect(await levelOn('2026-10-19')).toBe('notify');
+    expect(await levelOn('2026-10-14')).toBe('notify'); // never back down
+
+    const steps = await f.db.db
+      .selectFrom('ledger_events')
+      .select('payload')
+      .where('problem_id', '=', id)
+      .where('type', '=', 'problem_escalated')
+      .orderBy('seq')
+      .execute();
+    expect(steps.map((s) => s.payload)).toEqual([
+      expect.objectContaining({ day: '2026-10-12', label: '提醒', overdueWorkingDays: 1, deadline: '2026-10-10' }),
+      expect.objectContaining({ day: '2026-10-14', label: '督办', overdueWorkingDays: 3 }),
+      expect.objectContaining({ day: '2026-10-19', label: '通报', overdueWorkingDays: 6 }),
+    ]);
+    expect((await new LedgerService(f.db.db).verify()).broken).toBeUndefined();
+  });
+});
