@@ -14,6 +14,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('state', 'text', (c) =>
       c.notNull().defaultTo('open').check(sql`state in ('open', 'assigned', 'pending_verification', 'closed', 'dismissed')`),
     )
+    // Sets the deadline when assigned (simple / cross_department / complex, from config).
+    .addColumn('category', 'text', (c) => c.notNull())
     .addColumn('severity', 'text', (c) => c.notNull().check(sql`severity in ('warning', 'major')`))
     .addColumn('first_seen', 'date', (c) => c.notNull())
     .addColumn('last_seen', 'date', (c) => c.notNull())

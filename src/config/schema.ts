@@ -135,8 +135,14 @@ export const mainFileSchema = z
       .object({
         /** A closed problem whose indicator breaches again within this many working days is reopened, not duplicated. */
         reopenWithinWorkingDays: z.number().int().min(0).max(250).default(20),
-        /** Working days to fix a problem, counted from the day it is assigned. */
-        deadlineWorkingDays: z.number().int().min(1).max(250).default(5),
+        /**
+         * Working days to fix a problem, counted from the day it is assigned, by category; a problem's category comes
+         * from the rule that raised it, else its indicator, else `defaultCategory`.
+         */
+        deadlines: z.record(z.string().regex(/^[a-z_]+$/), z.number().int().min(1).max(250)).default({ simple: 5, cross_department: 15, complex: 22 }),
+        defaultCategory: z.string().default('simple'),
+        categoryByRule: z.record(z.string(), z.string()).default({}),
+        categoryByIndicator: z.record(z.string(), z.string()).default({}),
         /** Recovery is confirmed when the series is reported and free of the problem's kind of anomaly this many working days running. */
         confirmWorkingDays: z.number().int().min(1).max(60).default(3),
         /** Working days past the deadline at which each step of 提醒 → 督办 → 通报 is reached. */
@@ -147,7 +153,18 @@ export const mainFileSchema = z
           .default({ remind: 1, supervise: 3, notify: 6 }),
       })
       .strict()
-      .default({ reopenWithinWorkingDays: 20, deadlineWorkingDays: 5, confirmWorkingDays: 3, escalation: { remind: 1, supervise: 3, notify: 6 } }),
+      .refine((p) => [p.defaultCategory, ...Object.values(p.categoryByRule), ...Object.values(p.categoryByIndicator)].every((c) => c in p.deadlines), {
+        message: '问题分类必须是 deadlines 中列出的类别',
+      })
+      .default({
+        reopenWithinWorkingDays: 20,
+        deadlines: { simple: 5, cross_department: 15, complex: 22 },
+        defaultCategory: 'simple',
+        categoryByRule: {},
+        categoryByIndicator: {},
+        confirmWorkingDays: 3,
+        escalation: { remind: 1, supervise: 3, notify: 6 },
+      }),
   })
   .strict();
 

@@ -146,6 +146,7 @@ export interface ProblemsTable {
   unit_id: number;
   kind: string;
   owner_unit_id: number;
+  category: string;
   state: Generated<'open' | 'assigned' | 'pending_verification' | 'closed' | 'dismissed'>;
   severity: 'warning' | 'major';
   first_seen: string;

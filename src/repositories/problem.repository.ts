@@ -9,6 +9,8 @@ export interface UnattachedAnomaly {
   unit_id: number;
   kind: string;
   severity: 'warning' | 'major';
+  rule_id: string;
+  indicator_code: string;
   observed_value: string | null;
   direction: 'higher' | 'lower';
   /** The indicator's data-source department, which owns `missing` problems. */
@@ -32,6 +34,7 @@ export interface ProblemUpdate {
 
 export interface NewProblem extends ProblemKey {
   owner_unit_id: number;
+  category: string;
   severity: 'warning' | 'major';
   first_seen: string;
   last_seen: string;
@@ -61,7 +64,8 @@ export class ProblemRepository {
 
   async unattachedAnomalies(day: string): Promise<UnattachedAnomaly[]> {
     const r = await sql<UnattachedAnomaly>`
-      SELECT a.id, a.indicator_id, a.unit_id, a.kind, a.severity, a.observed_value::text, i.direction, d.id AS source_department_id
+      SELECT a.id, a.indicator_id, a.unit_id, a.kind, a.severity, a.rule_id, i.code AS indicator_code, a.observed_value::text,
+             i.direction, d.id AS source_department_id
       FROM anomalies a
       JOIN indicators i ON i.id = a.indicator_id
       LEFT JOIN units d ON d.code = i.source_department

@@ -48,13 +48,17 @@ export class ProblemActionService {
       const before: ProblemStatus = { state: problem.state, dataConfirmed: problem.data_confirmed, signedOffBy: problem.signed_off_by };
       const after = transition(before, action);
       const today = details.on ?? dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
+      const allowedDays = this.deps.config.problems.deadlines[problem.category];
+      if (action.type === 'assign' && allowedDays === undefined) {
+        throw new TransitionRefused(`问题类别“${problem.category}”在配置 problems.deadlines 中没有整改期限`);
+      }
       const assignedOn = action.type === 'assign' ? today : after.state === 'open' ? null : problem.assigned_on;
       const saved = {
         state: after.state,
         data_confirmed: after.dataConfirmed,
         signed_off_by: after.signedOffBy,
         assigned_on: assignedOn,
-        deadline: assignedOn === null ? null : action.type === 'assign' ? deadlineFor(this.calendar, today, this.deps.config.problems.deadlineWorkingDays) : problem.deadline,
+        deadline: assignedOn === null ? null : action.type === 'assign' ? deadlineFor(this.calendar, today, allowedDays!) : problem.deadline,
         closed_on: after.state === 'closed' ? today : null,
         // A new assignment starts a new deadline, so the ladder starts again.
         escalation: action.type === 'assign' || action.type === 'reopen' ? ('none' as const) : problem.escalation,

@@ -51,7 +51,8 @@ export class ProblemService {
       const fresh = rest.filter((g) => !closed.has(keyOf(g)));
       const freshByKey = new Map(fresh.map((g) => [keyOf(g), g]));
       const created: Array<ProblemKey & { id: number }> = [];
-      for (let i = 0; i < fresh.length; i += 5000) created.push(...(await repo.insert(fresh.slice(i, i + 5000).map((g) => newProblem(g, day)))));
+      const category = (g: Group) => categoryOf(g, this.deps.config.problems);
+      for (let i = 0; i < fresh.length; i += 5000) created.push(...(await repo.insert(fresh.slice(i, i + 5000).map((g) => newProblem(g, day, category(g))))));
       const idOf = new Map<string, number>([...live, ...reopened.map((g) => [keyOf(g), closed.get(keyOf(g))!.id] as const), ...created.map((p) => [keyOf(p), p.id] as const)]);
 
       // New problems were inserted with their first day's anomalies; the rest take theirs now.
@@ -113,12 +114,19 @@ function worstOf(g: Group): string | null {
   return values.reduce((w, v) => ((higherIsBetter ? Number(v) < Number(w) : Number(v) > Number(w)) ? v : w));
 }
 
-function newProblem(g: Group, day: Day): NewProblem {
+/** The rule that raised it decides first, then the indicator, then the default. */
+function categoryOf(g: Group, p: DubanConfig['problems']): string {
+  const byRule = g.anomalies.map((a) => p.categoryByRule[a.rule_id]).find((c) => c !== undefined);
+  return byRule ?? p.categoryByIndicator[g.anomalies[0]!.indicator_code] ?? p.defaultCategory;
+}
+
+function newProblem(g: Group, day: Day, category: string): NewProblem {
   return {
     indicator_id: g.indicator_id,
     unit_id: g.unit_id,
     kind: g.kind,
     owner_unit_id: ownerOf(g),
+    category,
     severity: severityOf(g),
     first_seen: day,
     last_seen: day,

@@ -58,6 +58,20 @@ describe('reconciliation (对账)', () => {
     expect(await problem()).toMatchObject({ state: 'pending_verification', data_confirmed: true });
   });
 
+  it('gives a cross-department problem 15 working days, by its indicator’s category', async () => {
+    const license = await f.db.db
+      .selectFrom('problems as p')
+      .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
+      .innerJoin('units as u', 'u.id', 'p.unit_id')
+      .select(['p.id', 'p.category'])
+      .where('i.code', '=', 'e_license_usage_rate')
+      .where('u.code', '=', 'jingxian')
+      .executeTakeFirstOrThrow();
+    expect(license.category).toBe('cross_department');
+    // From 9/28: 9/29–9/30, 国庆, 10/8–10/10 (Saturday worked), then two full weeks.
+    expect((await actions.act(license.id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' })).problem.deadline).toBe('2026-10-23');
+  });
+
   it('takes the confirmation back when the indicator breaches again, voiding a sign-off', async () => {
     await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: '2026-10-08' });
     const summary = await day('2026-10-09', '97');

@@ -89,6 +89,13 @@ describe('loadConfig', () => {
     dir.remove();
   });
 
+  it('refuses a problem category that has no deadline', () => {
+    const dir = configWith({ 'duban.yaml': (t) => t.replace('e_license_usage_rate: cross_department', 'e_license_usage_rate: urgent') });
+    const err = errorOf(() => loadConfig(dir.file('duban.yaml')));
+    expect(err.problems).toEqual([expect.objectContaining({ file: dir.file('duban.yaml'), path: 'problems', message: '问题分类必须是 deadlines 中列出的类别' })]);
+    dir.remove();
+  });
+
   it('says which file it could not read and where YAML is broken', () => {
     const dir = configWith({ 'indicators.yaml': (t) => `${t}\n  - code: [unclosed\n` });
     const err = errorOf(() => loadConfig(dir.file('duban.yaml')));
