@@ -1,9 +1,10 @@
 import { userInfo } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ProblemAction, ProblemState, STATE_LABELS } from '../domain/problem-state';
 import { ProblemRepository } from '../repositories/problem.repository';
 import { describeMove, ProblemActionService } from '../services/problem-action.service';
 import { table } from './output';
+import { parseId } from './parse-id';
 import { withApp } from './with-app';
 
 const STATES = Object.keys(STATE_LABELS) as ProblemState[];
@@ -51,7 +52,7 @@ export function problemsCommand(): Command {
       configure(
         new Command(name)
           .description(description)
-          .argument('<id>', '问题编号', (v) => parseId(v))
+          .argument('<id>', '问题编号', parseId)
           .option('--by <name>', '操作人（默认：当前系统用户）', userInfo().username)
           .option('--note <text>', '备注'),
       ).action(async (id: number, opts: Record<string, unknown>, sub: Command) => {
@@ -80,9 +81,4 @@ export function problemsCommand(): Command {
   act('reopen', '重新打开已销号或已撤销的问题（须说明原因）', (c) => c.requiredOption('--reason <text>', '原因'), (o) => ({ type: 'reopen', reason: o.reason as string }));
 
   return cmd;
-}
-
-function parseId(v: string): number {
-  if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('问题编号应为正整数');
-  return Number(v);
 }

@@ -1,0 +1,78 @@
+import { ESCALATION_LABELS } from './problem-deadline';
+import { STATE_LABELS } from './problem-state';
+import type { Day } from './day';
+
+/** The 台账 columns as the bureau keeps them (shared/domain.md). */
+export const LEDGER_HEADERS = [
+  '台账编号',
+  '发现日期',
+  '来源',
+  '指标/问题',
+  '单位',
+  '责任单位',
+  '交办日期',
+  '整改期限',
+  '整改措施',
+  '进展',
+  '完成日期',
+  '佐证材料',
+  '核验人及结论',
+  '销号日期',
+  '状态',
+];
+
+const KIND_LABELS: Record<string, string> = { threshold: '低于/超出阈值', change: '较前期变化', baseline: '偏离基线', missing: '未报送', rank: '排名末位' };
+
+export interface LedgerSheetInput {
+  id: number;
+  first_seen: string;
+  kind: string;
+  indicator: string;
+  explanation: string | null;
+  unit: string;
+  owner: string;
+  assigned_on: string | null;
+  deadline: string | null;
+  measures: string | null;
+  responded_on: string | null;
+  evidence: string[] | null;
+  signed_off_by: string | null;
+  verify_note: string | null;
+  data_confirmed: boolean;
+  escalation: 'none' | 'remind' | 'supervise' | 'notify';
+  closed_on: string | null;
+  state: keyof typeof STATE_LABELS;
+}
+
+/** 待交办 / 整改中 / 待核验 / 已销号 / 已撤销, or for a live problem past its deadline 逾期, and once supervised 督办中. */
+export function ledgerStatus(p: Pick<LedgerSheetInput, 'state' | 'deadline' | 'escalation'>, today: Day): string {
+  const live = p.state === 'assigned' || p.state === 'pending_verification';
+  if (live && (p.escalation === 'supervise' || p.escalation === 'notify')) return '督办中';
+  if (live && p.deadline !== null && p.deadline < today) return '逾期';
+  return STATE_LABELS[p.state];
+}
+
+export function ledgerRow(p: LedgerSheetInput, today: Day): Array<string | number | null> {
+  const progress = [
+    p.data_confirmed ? '数据已确认恢复' : null,
+    p.signed_off_by ? '已核验签字' : null,
+    p.escalation !== 'none' ? `已${ESCALATION_LABELS[p.escalation]}` : null,
+  ].filter((x) => x !== null);
+  return [
+    p.id,
+    p.first_seen,
+    `日常监测（${KIND_LABELS[p.kind] ?? p.kind}）`,
+    p.explanation ? `${p.indicator}：${p.explanation}` : p.indicator,
+    p.unit,
+    p.owner,
+    p.assigned_on,
+    p.deadline,
+    p.measures,
+    progress.join('；') || null,
+    p.responded_on,
+    p.evidence?.length ? p.evidence.join('；') : null,
+    p.signed_off_by ? [p.signed_off_by, p.verify_note].filter(Boolean).join('：') : null,
+    p.closed_on,
+    ledgerStatus(p, today),
+  ];
+}

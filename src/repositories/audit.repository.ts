@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { LedgerSheetInput } from '../domain/audit-sheets';
+import type { ProblemState } from '../domain/problem-state';
+
+export interface EventFilter {
+  /** The zone whose calendar days `from` and `to` mean. */
+  timezone: string;
+  unit?: string;
+  indicator?: string;
+  problem?: number;
+  state?: ProblemState;
+  from?: string;
+  to?: string;
+}
+
+export interface AuditEvent {
+  seq: number;
+  recorded_at: Date;
+  type: string;
+  actor: string;
+  problem_id: number | null;
+  unit: string | null;
+  indicator: string | null;
+  rule_id: string | null;
+  payload: Record<string, unknown>;
+}
+
+export class AuditRepository {
+  constructor(private readonly db: Db) {}
+
+  /** One row per problem with what the 台账 shows, the latest response and verification read from the ledger. */
+  async ledgerSheet(): Promise<LedgerSheetInput[]> {
+    const r = await sql<LedgerSheetInput>`
+      SELECT p.id, p.first_seen, p.kind, i.name AS indicator, last_anomaly.explanation, u.name AS unit, o.name AS owner,
+             p.assigned_on, p.deadline, resp.payload->>'measures' AS measures, resp.payload->>'day' AS responded_on,
+             ARRAY(SELECT jsonb_array_elements_text(coalesce(resp.payload->'evidence', '[]'))) AS evidence,
+             p.signed_off_by, ver.payload->>'note' AS verify_note, p.data_confirmed, p.escalation, p.closed_on, p.state
+      FROM problems p
+      JOIN indicators i ON i.id = p.indicator_id
+      JOIN units u ON u.id = p.unit_id
+      JOIN units o ON o.id = p.owner_unit_id
+      LEFT JOIN LATERAL (SELECT a.explanation FROM anomalies a WHERE a.problem_id = p.id ORDER BY a.day DESC, a.id DESC LIMIT 1) last_anomaly ON true
+      LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_responded' ORDER BY e.seq DESC LIMIT 1) resp ON true
+      LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_verified' ORDER BY e.seq DESC LIMIT 1) ver ON true
+      ORDER BY p.id`.execute(this.db);
+    return r.rows;
+  }
+
+  /** Ledger events, oldest first, narrowed by unit (or owner), indicator, problem, the problem's state and day. */
+  async events(f: EventFilter): Promise<AuditEvent[]> {
+    let q = this.db
+      .selectFrom('ledger_events as e')
+      .leftJoin('problems as p', 'p.id', 'e.problem_id')
+      .leftJoin('units as u', 'u.id', 'e.unit_id')
+      .leftJoin('units as o', 'o.id', 'p.owner_unit_id')
+      .leftJoin('indicators as i', 'i.id', 'e.indicator_id')
+      .select(['e.seq', 'e.recorded_at', 'e.type', 'e.actor', 'e.problem_id', 'u.name as unit', 'i.name as indicator', 'e.rule_id'])
+      .select(sql<Record<string, unknown>>`e.payload`.as('payload'));
+    if (f.unit) q = q.where((eb) => eb.or([eb('u.code', '=', f.unit!), eb('o.code', '=', f.unit!)]));
+    if (f.indicator) q = q.where('i.code', '=', f.indicator);
+    if (f.problem !== undefined) q = q.where('e.problem_id', '=', f.problem);
+    if (f.state) q = q.where('p.state', '=', f.state);
+    // Days in the bureau's zone, not the server's: an event at 07:00 in Shanghai belongs to that day.
+    if (f.from) q = q.where(sql<string>`(e.recorded_at AT TIME ZONE ${f.timezone})::date`, '>=', f.from);
+    if (f.to) q = q.where(sql<string>`(e.recorded_at AT TIME ZONE ${f.timezone})::date`, '<=', f.to);
+    return q.orderBy('e.seq').execute();
+  }
+
+  /** The anomalies that raised or fed a problem, with the rule version of each. */
+  async problemAnomalies(problemId: number) {
+    return this.db
+      .selectFrom('anomalies as a')
+      .innerJoin('rule_versions as v', 'v.id', 'a.rule_version_id')
+      .select(['a.day', 'a.rule_id', 'v.version', 'a.observed_value', 'a.expected_value', 'a.explanation', 'a.status'])
+      .where('a.problem_id', '=', problemId)
+      .orderBy('a.day')
+      .orderBy('a.id')
+      .execute();
+  }
+}
