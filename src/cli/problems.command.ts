@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
+import { ESCALATION_LABELS } from '../domain/problem-deadline';
 import { ProblemAction, ProblemState, STATE_LABELS } from '../domain/problem-state';
 import { ProblemRepository } from '../repositories/problem.repository';
 import { describeMove, ProblemActionService } from '../services/problem-action.service';
@@ -44,6 +45,35 @@ export function problemsCommand(): Command {
             ]),
           ),
         );
+      });
+    });
+
+  cmd
+    .command('show')
+    .description('一个问题的现状：状态、期限、升级、核验；完整经过见 duban audit problem')
+    .argument('<id>', '问题编号', parseId)
+    .action(async (id: number, _opts: unknown, sub: Command) => {
+      await withApp(sub, {}, async (app) => {
+        const p = await new ProblemRepository(app.database.db).show(id);
+        if (!p) throw new Error(`没有编号为 ${id} 的问题`);
+        const lines: Array<[string, string | number | null]> = [
+          ['状态', STATE_LABELS[p.state]],
+          ['级别', p.severity === 'major' ? '重大' : '一般'],
+          ['单位', p.unit],
+          ['指标', p.indicator],
+          ['类型', p.kind],
+          ['类别', p.category],
+          ['责任单位', p.owner],
+          ['发现', `${p.first_seen} 至 ${p.last_seen}，异常 ${p.anomaly_count} 次，最差 ${p.worst_value === null ? '—' : `${p.worst_value}${p.indicator_unit}`}`],
+          ['交办', p.assigned_on ? `${p.assigned_on}，期限 ${p.deadline}` : '未交办'],
+          ['升级', p.escalation === 'none' ? '无' : ESCALATION_LABELS[p.escalation]],
+          ['数据确认', p.data_confirmed ? '已确认恢复' : '未确认'],
+          ['核验人', p.signed_off_by ?? '—'],
+          ['销号日期', p.closed_on ?? '—'],
+          ['重新打开', p.reopen_count],
+        ];
+        console.log(`问题 ${id}`);
+        console.log(table(['项目', '内容'], lines));
       });
     });
 

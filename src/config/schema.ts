@@ -143,6 +143,12 @@ export const mainFileSchema = z
         defaultCategory: z.string().default('simple'),
         categoryByRule: z.record(z.string(), z.string()).default({}),
         categoryByIndicator: z.record(z.string(), z.string()).default({}),
+        /** What closing (销号) needs; by default both. */
+        closePolicy: z
+          .object({ requireDataConfirmation: z.boolean().default(true), requireSignOff: z.boolean().default(true) })
+          .strict()
+          .refine((c) => c.requireDataConfirmation || c.requireSignOff, '销号至少需要数据确认或核验签字之一')
+          .default({ requireDataConfirmation: true, requireSignOff: true }),
         /** Recovery is confirmed when the series is reported and free of the problem's kind of anomaly this many working days running. */
         confirmWorkingDays: z.number().int().min(1).max(60).default(3),
         /** Working days past the deadline at which each step of 提醒 → 督办 → 通报 is reached. */
@@ -162,6 +168,7 @@ export const mainFileSchema = z
         defaultCategory: 'simple',
         categoryByRule: {},
         categoryByIndicator: {},
+        closePolicy: { requireDataConfirmation: true, requireSignOff: true },
         confirmWorkingDays: 3,
         escalation: { remind: 1, supervise: 3, notify: 6 },
       }),

@@ -143,7 +143,19 @@ export class ProblemRepository {
 
   /** Problems with their unit, owner and indicator names, newest first. */
   async list(filter: ProblemListFilter) {
-    let q = this.db
+    let q = this.described();
+    if (filter.state) q = q.where('p.state', '=', filter.state);
+    if (filter.unit) q = q.where((eb) => eb.or([eb('u.code', '=', filter.unit!), eb('o.code', '=', filter.unit!)]));
+    if (filter.indicator) q = q.where('i.code', '=', filter.indicator);
+    return q.orderBy('p.id', 'desc').execute();
+  }
+
+  async show(id: number) {
+    return this.described().where('p.id', '=', id).executeTakeFirst();
+  }
+
+  private described() {
+    return this.db
       .selectFrom('problems as p')
       .innerJoin('units as u', 'u.id', 'p.unit_id')
       .innerJoin('units as o', 'o.id', 'p.owner_unit_id')
@@ -162,11 +174,14 @@ export class ProblemRepository {
         'p.anomaly_count',
         'p.worst_value',
         'p.reopen_count',
+        'p.category',
+        'p.assigned_on',
+        'p.deadline',
+        'p.escalation',
+        'p.data_confirmed',
+        'p.signed_off_by',
+        'p.closed_on',
       ]);
-    if (filter.state) q = q.where('p.state', '=', filter.state);
-    if (filter.unit) q = q.where((eb) => eb.or([eb('u.code', '=', filter.unit!), eb('o.code', '=', filter.unit!)]));
-    if (filter.indicator) q = q.where('i.code', '=', filter.indicator);
-    return q.orderBy('p.id', 'desc').execute();
   }
 
   /** The problem, locked until the transaction ends so two operators' actions apply one after the other. */
@@ -184,6 +199,7 @@ export class ProblemRepository {
       deadline: string | null;
       closed_on: string | null;
       escalation: EscalationLevel;
+      reopen_count: number;
     },
   ): Promise<void> {
     await this.db.updateTable('problems').set({ ...s, updated_at: sql`now()` }).where('id', '=', id).execute();

@@ -46,7 +46,7 @@ export class ProblemActionService {
       const problem = await repo.lockOne(problemId);
       if (!problem) throw new TransitionRefused(`没有编号为 ${problemId} 的问题`);
       const before: ProblemStatus = { state: problem.state, dataConfirmed: problem.data_confirmed, signedOffBy: problem.signed_off_by };
-      const after = transition(before, action);
+      const after = transition(before, action, this.deps.config.problems.closePolicy);
       const today = details.on ?? dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
       const allowedDays = this.deps.config.problems.deadlines[problem.category];
       if (action.type === 'assign' && allowedDays === undefined) {
@@ -62,6 +62,7 @@ export class ProblemActionService {
         closed_on: after.state === 'closed' ? today : null,
         // A new assignment starts a new deadline, so the ladder starts again.
         escalation: action.type === 'assign' || action.type === 'reopen' ? ('none' as const) : problem.escalation,
+        reopen_count: problem.reopen_count + (action.type === 'reopen' ? 1 : 0),
       };
       await repo.saveStatus(problemId, saved);
       const { type: _type, ...said } = action as ProblemAction & Record<string, unknown>;

@@ -158,6 +158,14 @@ describe('problems from anomalies', () => {
     expect((await new LedgerService(f.db.db).verify()).broken).toBeUndefined();
   });
 
+  it('closes on the data alone where the configured policy says so', async () => {
+    const dataOnly = { ...f.config, problems: { ...f.config.problems, closePolicy: { requireDataConfirmation: true, requireSignOff: false } } };
+    const actions = new ProblemActionService({ db: f.db.db, config: dataOnly, now: () => new Date('2026-11-10T02:00:00Z') });
+    const [missing] = await problemsOf('jingde', 'satisfaction_rate', 'missing');
+    // Left 待核验 with the data confirmed and no sign-off by the test above, where the default policy refused.
+    expect((await actions.act(missing!.id, { type: 'close' }, { actor: '张三' })).problem).toMatchObject({ state: 'closed', signed_off_by: null });
+  });
+
   it('refuses an action the state does not allow from the CLI, and reopens with a reason', async () => {
     const [, p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
     await expect(duban('--config', configFile, 'problems', 'dismiss', String(p!.id), '--reason', '误报')).rejects.toThrow(
@@ -166,5 +174,9 @@ describe('problems from anomalies', () => {
     expect(await duban('--config', configFile, 'problems', 'reopen', String(p!.id), '--reason', '复查发现仍未整改', '--by', '李四')).toBe(
       `问题 ${p!.id}：已销号 → 待交办`,
     );
+    const shown = await duban('--config', configFile, 'problems', 'show', String(p!.id));
+    expect(shown).toMatch(/状态\s+待交办/);
+    expect(shown).toMatch(/责任单位\s+宁国市/);
+    expect(shown).toMatch(/重新打开\s+1/);
   });
 });
