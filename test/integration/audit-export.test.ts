@@ -6,6 +6,7 @@ import { ProblemActionService } from '../../src/services/problem-action.service'
 import { ProblemService } from '../../src/services/problem.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
+import { problemIdOf } from '../helpers/problem-lookup';
 import { duban } from '../helpers/run-cli';
 import { tempDir } from '../helpers/temp-dir';
 import { writeTestConfig } from '../helpers/test-config';
@@ -26,15 +27,7 @@ beforeAll(async () => {
   await ingestRows(f, '2026-09-28', [['宁国市', '全程网办率', '97']]);
   await new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger }).evaluateDay('2026-09-28', { trigger: 'test' });
   await new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger }).absorb('2026-09-28');
-  const p = await f.db.db
-    .selectFrom('problems as p')
-    .innerJoin('units as u', 'u.id', 'p.unit_id')
-    .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
-    .select('p.id')
-    .where('u.code', '=', 'ningguo')
-    .where('i.code', '=', 'full_online_rate')
-    .executeTakeFirstOrThrow();
-  id = p.id;
+  id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate', 'threshold');
   const actions = new ProblemActionService({ db: f.db.db, config: f.config });
   await actions.act(id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' });
   await actions.act(id, { type: 'respond', measures: MEASURES }, { actor: '宁国市数据资源局', on: '2026-09-30', evidence: ['佐证1.pdf', '佐证2.jpg'] });

@@ -5,6 +5,7 @@ import { ProblemService } from '../../src/services/problem.service';
 import { ReconcileService } from '../../src/services/reconcile.service';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
+import { problemIdOf } from '../helpers/problem-lookup';
 
 let f: IngestFixture;
 let evaluation: EvaluationService;
@@ -36,16 +37,7 @@ afterAll(() => f.close());
 describe('reconciliation (对账)', () => {
   it('confirms recovery only after 3 working days of good data, counted across 国庆', async () => {
     await day('2026-09-28', '97');
-    const p = await f.db.db
-      .selectFrom('problems as p')
-      .innerJoin('units as u', 'u.id', 'p.unit_id')
-      .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
-      .select('p.id')
-      .where('u.code', '=', 'ningguo')
-      .where('i.code', '=', 'full_online_rate')
-      .where('p.kind', '=', 'threshold')
-      .executeTakeFirstOrThrow();
-    id = p.id;
+    id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate', 'threshold');
     // Assigned Monday 9/28: 5 working days end on Saturday 10/10, a 调休 working day.
     expect((await actions.act(id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' })).problem.deadline).toBe('2026-10-10');
     await actions.act(id, { type: 'respond', measures: '已整改' }, { actor: '宁国市', on: '2026-09-28' });
@@ -59,14 +51,8 @@ describe('reconciliation (对账)', () => {
   });
 
   it('gives a cross-department problem 15 working days, by its indicator’s category', async () => {
-    const license = await f.db.db
-      .selectFrom('problems as p')
-      .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
-      .innerJoin('units as u', 'u.id', 'p.unit_id')
-      .select(['p.id', 'p.category'])
-      .where('i.code', '=', 'e_license_usage_rate')
-      .where('u.code', '=', 'jingxian')
-      .executeTakeFirstOrThrow();
+    const licenseId = await problemIdOf(f.db.db, 'jingxian', 'e_license_usage_rate', 'missing');
+    const license = await f.db.db.selectFrom('problems').select(['id', 'category']).where('id', '=', licenseId).executeTakeFirstOrThrow();
     expect(license.category).toBe('cross_department');
     // From 9/28: 9/29–9/30, 国庆, 10/8–10/10 (Saturday worked), then two full weeks.
     expect((await actions.act(license.id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' })).problem.deadline).toBe('2026-10-23');
