@@ -62,7 +62,7 @@ const ACTION_LABELS: Record<ProblemAction['type'], string> = {
 
 /** Which actions each state admits; the rest are refused. */
 const ALLOWED: Record<ProblemState, ReadonlyArray<ProblemAction['type']>> = {
-  open: ['assign', 'data_confirmed', 'dismiss'],
+  open: ['assign', 'data_confirmed', 'data_regressed', 'dismiss'],
   assigned: ['respond', 'data_confirmed', 'data_regressed', 'dismiss'],
   pending_verification: ['respond', 'data_confirmed', 'data_regressed', 'verify', 'close', 'dismiss'],
   closed: ['reopen'],
@@ -95,8 +95,8 @@ export function transition(status: ProblemStatus, action: ProblemAction, policy:
         state: status.state === 'assigned' && !policy.requireSignOff ? 'pending_verification' : status.state,
       };
     case 'data_regressed':
-      // A sign-off given on data that no longer hold is void.
-      return { ...status, dataConfirmed: false, signedOffBy: null, state: 'assigned' };
+      // A sign-off given on data that no longer hold is void; a problem not yet assigned stays 待交办.
+      return { ...status, dataConfirmed: false, signedOffBy: null, state: status.state === 'open' ? 'open' : 'assigned' };
     case 'verify':
       if (!action.by.trim()) throw new TransitionRefused('核验签字必须写明核验人');
       return { ...status, signedOffBy: action.by };

@@ -125,7 +125,7 @@ describe('problems from anomalies', () => {
     const actions = new ProblemActionService({ db: f.db.db, config: f.config, now: () => new Date('2026-11-10T02:00:00Z') });
     const [, p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
     const id = p!.id;
-    await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('问题当前为“待交办”，不能销号；此状态下可以：交办、数据确认恢复、撤销');
+    await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('问题当前为“待交办”，不能销号；此状态下可以：交办、数据确认恢复、数据再次异常、撤销');
 
     const assigned = await actions.act(id, { type: 'assign' }, { actor: '督查科' });
     expect(assigned).toMatchObject({ from: 'open', problem: { state: 'assigned', assigned_on: '2026-11-10', deadline: '2026-11-17' } });

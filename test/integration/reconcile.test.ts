@@ -16,7 +16,11 @@ let id: number;
 
 /** The daily loop for one day: ingest, evaluate, problems, reconciliation. */
 async function day(d: string, value: string) {
-  await ingestRows(f, d, [['宁国市', '全程网办率', value]]);
+  // 宣州区's 好评率 follows 宁国市's story but is never assigned.
+  await ingestRows(f, d, [
+    ['宁国市', '全程网办率', value],
+    ['宣州区', '好评率', Number(value) < 99 ? '98' : '99.9'],
+  ]);
   await evaluation.evaluateDay(d, { trigger: 'test' });
   await problems.absorb(d);
   return reconcile.reconcileDay(d);
@@ -61,8 +65,18 @@ describe('reconciliation (对账)', () => {
   it('takes the confirmation back when the indicator breaches again, voiding a sign-off', async () => {
     await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: '2026-10-08' });
     const summary = await day('2026-10-09', '97');
-    expect(summary.regressed).toBe(1);
+    expect(summary.regressed).toBe(2); // 宁国市's, and 宣州区's unassigned one
     expect(await problem()).toMatchObject({ state: 'assigned', data_confirmed: false, signed_off_by: null, anomaly_count: 2 });
+  });
+
+  it('takes the confirmation back from a problem not yet assigned, which stays 待交办', async () => {
+    const unassigned = await problemIdOf(f.db.db, 'xuanzhou', 'satisfaction_rate', 'threshold');
+    expect(await f.db.db.selectFrom('problems').select(['state', 'data_confirmed']).where('id', '=', unassigned).executeTakeFirstOrThrow()).toEqual({
+      state: 'open',
+      data_confirmed: false,
+    });
+    const types = await f.db.db.selectFrom('ledger_events').select('type').where('problem_id', '=', unassigned).orderBy('seq').execute();
+    expect(types.map((t) => t.type)).toEqual(['problem_opened', 'problem_data_confirmed', 'problem_data_regressed']);
   });
 
   it('steps 提醒 → 督办 → 通报 on working days past the deadline, once each', async () => {

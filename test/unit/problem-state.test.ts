@@ -29,7 +29,7 @@ const states: ProblemState[] = ['open', 'assigned', 'pending_verification', 'clo
 
 /** Where each allowed action leads from a status with nothing confirmed or signed. */
 const expected: Record<ProblemState, Partial<Record<ProblemAction['type'], ProblemState>>> = {
-  open: { assign: 'assigned', data_confirmed: 'open', dismiss: 'dismissed' },
+  open: { assign: 'assigned', data_confirmed: 'open', data_regressed: 'open', dismiss: 'dismissed' },
   assigned: { respond: 'pending_verification', data_confirmed: 'assigned', data_regressed: 'assigned', dismiss: 'dismissed' },
   pending_verification: {
     respond: 'pending_verification',
