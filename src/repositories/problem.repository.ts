@@ -103,7 +103,7 @@ export class ProblemRepository {
   async reopen(ids: number[]): Promise<void> {
     await sql`
       UPDATE problems SET state = 'open', reopen_count = reopen_count + 1, data_confirmed = false, signed_off_by = NULL,
-             assigned_on = NULL, deadline = NULL, closed_on = NULL, updated_at = now()
+             assigned_on = NULL, deadline = NULL, closed_on = NULL, escalation = 'none', updated_at = now()
       WHERE id = ANY(${ids}::bigint[])`.execute(this.db);
   }
 
