@@ -1,5 +1,6 @@
 import { parseDay } from '../src/domain/day';
 import type { JobDefinition } from './job-definition';
+import { deliverJob } from './deliver.job';
 import { reconcileJob } from './reconcile.job';
 
 export interface EvaluateJobData {
@@ -20,7 +21,15 @@ export const evaluateJob = {
     const evaluation = await ctx.services.evaluation.evaluateDay(day, { trigger: `ingest run ${data.afterRun}` });
     // Its own transaction: the evaluation is kept even if this step fails, and a retry picks up what is unattached.
     const problems = await ctx.services.problems.absorb(day);
-    if (ctx.enqueue) await ctx.enqueue(reconcileJob.name, reconcileJob.slot(data), data);
-    return { evaluation, problems };
+    // Major anomalies reach their owners the same day.
+    const alerts = await ctx.services.alerts.enqueueForDay(day);
+    if (ctx.enqueue) {
+      await ctx.enqueue(reconcileJob.name, reconcileJob.slot(data), data);
+      if (alerts.alerts > 0) {
+        const wake = { reason: `alerts-${day}-r${data.afterRun}` };
+        await ctx.enqueue(deliverJob.name, deliverJob.slot(wake), wake);
+      }
+    }
+    return { evaluation, problems, alerts };
   },
 } satisfies JobDefinition<EvaluateJobData>;

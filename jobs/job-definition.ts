@@ -1,6 +1,8 @@
 import type { DubanConfig } from '../src/config/load-config';
 import type { Db } from '../src/db/database';
 import type { Logger } from '../src/logger';
+import type { OutboxRelay } from '../src/delivery/outbox-relay';
+import type { AlertService } from '../src/services/alert.service';
 import type { EvaluationService } from '../src/services/evaluation.service';
 import type { IngestService } from '../src/services/ingest.service';
 import type { ProblemService } from '../src/services/problem.service';
@@ -11,7 +13,15 @@ export interface JobContext {
   config: DubanConfig;
   db: Db;
   logger: Logger;
-  services: { ingest: IngestService; evaluation: EvaluationService; problems: ProblemService; reconcile: ReconcileService };
+  services: {
+    ingest: IngestService;
+    evaluation: EvaluationService;
+    problems: ProblemService;
+    reconcile: ReconcileService;
+    alerts: AlertService;
+    /** Absent without SMTP_URL. */
+    relay?: OutboxRelay;
+  };
   /**
    * Enqueues a follow-up job (e.g. evaluation after ingest). The daemon wires it to the queue; where there is no
    * queue (the CLI, tests driving jobs directly) it is left out and the caller runs what follows itself.

@@ -7,6 +7,9 @@ import { migrateToLatest } from './db/migrator';
 import { createLogger, Logger } from './logger';
 import { syncCatalogue } from './services/catalogue-sync.service';
 import { EvaluationService } from './services/evaluation.service';
+import { createMailTransport } from './delivery/mail-transport';
+import { OutboxRelay } from './delivery/outbox-relay';
+import { AlertService } from './services/alert.service';
 import { IngestService } from './services/ingest.service';
 import { ProblemService } from './services/problem.service';
 import { ReconcileService } from './services/reconcile.service';
@@ -47,11 +50,15 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     await database.close();
     throw err;
   }
+  const transport = env.smtpUrl ? createMailTransport(env.smtpUrl) : undefined;
   const services = {
     ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now: opts.now }),
     evaluation: new EvaluationService({ db: database.db, config, logger }),
     problems: new ProblemService({ db: database.db, config, logger }),
     reconcile: new ReconcileService({ db: database.db, config, logger }),
+    alerts: new AlertService({ db: database.db, config, logger }),
+    // Without SMTP_URL messages wait in the outbox until a relay with a transport runs.
+    relay: transport ? new OutboxRelay({ db: database.db, transport, config, logger }) : undefined,
   };
   return {
     config,
@@ -60,6 +67,9 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     database,
     services,
     jobContext: { config, db: database.db, logger, services },
-    close: () => database.close(),
+    close: async () => {
+      transport?.close();
+      await database.close();
+    },
   };
 }

@@ -63,6 +63,11 @@ export class Daemon {
       const data = ingest.schedule.dataAt(app.config, at);
       await daemon.safely(() => queue.enqueue('ingest', ingest.slot(data), data, { attempts: app.config.ingest.attempts }));
     });
+    const deliver = jobRegistry.deliver;
+    if (opts.cron !== false) scheduler.add('deliver', deliver.schedule.cron(), async (at) => {
+      const data = deliver.schedule.dataAt(app.config, at);
+      await daemon.safely(() => queue.enqueue('deliver', deliver.slot(data), data, { attempts: 1 }));
+    });
     await daemon.backfill();
     app.logger.info({ timezone: app.config.timezone, sources: app.config.sources.map((s) => s.name) }, 'duban started');
     return daemon;

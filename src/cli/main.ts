@@ -5,6 +5,7 @@ import { auditCommand } from './audit.command';
 import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { migrateCommand } from './migrate.command';
+import { outboxCommand } from './outbox.command';
 import { problemsCommand } from './problems.command';
 import { reconcileCommand } from './reconcile.command';
 import { rejectsCommand } from './rejects.command';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .addCommand(rulesCommand())
     .addCommand(problemsCommand())
     .addCommand(reconcileCommand())
+    .addCommand(outboxCommand())
     .addCommand(auditCommand())
     .addCommand(startCommand());
 }

@@ -25,6 +25,7 @@ export interface DubanConfig {
   timezone: string;
   ingest: MainFile['ingest'];
   problems: MainFile['problems'];
+  delivery: MainFile['delivery'];
   sources: SourceConfig[];
   indicators: IndicatorConfig[];
   units: UnitConfig[];
@@ -80,7 +81,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     }
   }
   if (problems.length > 0 || !units || !indicators) throw new ConfigError(problems);
-  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, problems: main.problems, sources, indicators, units, calendar, rules, rulesFile };
+  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, problems: main.problems, delivery: main.delivery, sources, indicators, units, calendar, rules, rulesFile };
 }
 
 function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {

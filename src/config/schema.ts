@@ -131,6 +131,24 @@ export const mainFileSchema = z
       .strict()
       .default({ schedule: '0 8 * * *', lagDays: 1, lookbackDays: 14, attempts: 3 }),
     sources: z.array(sourceSchema).default([]),
+    delivery: z
+      .object({
+        /** The From of every message; the SMTP server comes from SMTP_URL in the environment. */
+        from: z.string().default('宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>'),
+        /** The signature line of alerts and letters. */
+        signature: z.string().default('宣城市数据资源局'),
+        /** Copied on alerts, and told when a message cannot be delivered. */
+        operatorEmail: z.email().optional(),
+        /** The right-hand side of every Message-ID, e.g. <alert-2026-11-26-ningguo@duban>. */
+        messageIdDomain: z.string().regex(/^[A-Za-z0-9.-]+$/).default('duban'),
+        maxAttempts: z.number().int().min(1).max(50).default(6),
+        /** First retry after this long; each later one waits twice as long. */
+        retryBaseMs: z.number().int().min(0).default(60_000),
+        /** How long a relay may hold a claimed message before another takes it over. */
+        leaseMs: z.number().int().min(1000).default(120_000),
+      })
+      .strict()
+      .default({ from: '宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>', signature: '宣城市数据资源局', messageIdDomain: 'duban', maxAttempts: 6, retryBaseMs: 60_000, leaseMs: 120_000 }),
     problems: z
       .object({
         /** A closed problem whose indicator breaches again within this many working days is reopened, not duplicated. */

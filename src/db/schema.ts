@@ -164,6 +164,27 @@ export interface ProblemsTable {
   updated_at: CreatedAt;
 }
 
+export interface OutboxTable {
+  id: Generated<number>;
+  kind: 'letter' | 'alert' | 'summary' | 'notice';
+  recipient_key: string;
+  period: string;
+  message_id: string;
+  to_addresses: string[];
+  cc_addresses: ColumnType<string[], string[] | undefined, string[]>;
+  subject: string;
+  html: string;
+  text: string;
+  status: Generated<'pending' | 'delivered' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: CreatedAt;
+  lease_token: string | null;
+  lease_until: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: Date | null;
+}
+
 export interface LedgerEventsTable {
   /** int8 arrives as a number (see database.ts); written as text so no digit is rounded. */
   seq: ColumnType<number, string, never>;
@@ -192,6 +213,7 @@ export interface Database {
   job_runs: JobRunsTable;
   ledger_events: LedgerEventsTable;
   problems: ProblemsTable;
+  outbox: OutboxTable;
 }
 
 export type UnitRow = Selectable<UnitsTable>;
@@ -203,3 +225,5 @@ export type JobRunRow = Selectable<JobRunsTable>;
 export type RuleVersionRow = Selectable<RuleVersionsTable>;
 export type LedgerEventRow = Selectable<LedgerEventsTable>;
 export type ProblemRow = Selectable<ProblemsTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxMessage = Insertable<OutboxTable>;

@@ -1,0 +1,105 @@
+import type { DubanConfig } from '../config/load-config';
+import type { Db } from '../db/database';
+import type { OutboxRow } from '../db/schema';
+import { inTransaction } from '../db/transactions';
+import { escapeHtml } from '../domain/alert-message';
+import type { Logger } from '../logger';
+import { OutboxRepository } from '../repositories/outbox.repository';
+import { LedgerService } from '../services/ledger.service';
+import { isPermanentFailure, MailTransport } from './mail-transport';
+
+export interface RelayRun {
+  delivered: number;
+  retried: number;
+  failed: number;
+}
+
+/**
+ * Delivers the outbox. Postgres holds the truth: a message is claimed with a lease, sent, and settled; a relay that
+ * dies between sending and settling leaves a lease that runs out, and the message is sent again with the same
+ * Message-ID, so the receiving side can tell. BullMQ only wakes the relay; `processAll` is also what tests call.
+ */
+export class OutboxRelay {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      transport: MailTransport;
+      config: Pick<DubanConfig, 'delivery'>;
+      logger: Logger;
+      /** Claimed per round; sent concurrently over the transport's pool. */
+      batch?: number;
+    },
+  ) {}
+
+  async processAll(): Promise<RelayRun> {
+    const run = { delivered: 0, retried: 0, failed: 0 };
+    const repo = new OutboxRepository(this.deps.db);
+    for (;;) {
+      const claimed = await repo.claim(this.deps.batch ?? 50, this.deps.config.delivery.leaseMs);
+      if (claimed.length === 0) return run;
+      const outcomes = await Promise.all(claimed.map((m) => this.deliver(m)));
+      for (const o of outcomes) run[o]++;
+    }
+  }
+
+  private async deliver(m: OutboxRow): Promise<keyof RelayRun> {
+    const { delivery } = this.deps.config;
+    try {
+      await this.deps.transport.sendMail({
+        from: delivery.from,
+        to: m.to_addresses,
+        cc: m.cc_addresses,
+        subject: m.subject,
+        html: m.html,
+        text: m.text,
+        messageId: m.message_id,
+      });
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      if (isPermanentFailure(err) || m.attempts >= delivery.maxAttempts) {
+        await this.fail(m, error);
+        return 'failed';
+      }
+      const retryInMs = delivery.retryBaseMs * 2 ** (m.attempts - 1);
+      await new OutboxRepository(this.deps.db).settle(m.id, m.lease_token!, { status: 'pending', error, retryInMs });
+      this.deps.logger.warn({ outboxId: m.id, attempts: m.attempts, retryInMs, error }, 'delivery deferred');
+      return 'retried';
+    }
+    await inTransaction(this.deps.db, async (tx) => {
+      // A relay whose lease was taken over must not record a second delivery.
+      if (!(await new OutboxRepository(tx).settle(m.id, m.lease_token!, { status: 'delivered' }))) return;
+      await new LedgerService(tx).append([{ type: 'message_sent', actor: 'duban', payload: summaryOf(m) }], tx);
+    });
+    return 'delivered';
+  }
+
+  /** Marks it failed, records it in the ledger and tells the operator, in one transaction. */
+  private async fail(m: OutboxRow, error: string): Promise<void> {
+    const { delivery } = this.deps.config;
+    await inTransaction(this.deps.db, async (tx) => {
+      const repo = new OutboxRepository(tx);
+      if (!(await repo.settle(m.id, m.lease_token!, { status: 'failed', error }))) return;
+      await new LedgerService(tx).append([{ type: 'message_failed', actor: 'duban', payload: { ...summaryOf(m), error } }], tx);
+      if (delivery.operatorEmail && m.kind !== 'notice') {
+        const text = `以下邮件经 ${m.attempts} 次尝试仍未送达，已停止发送：\n\n主题：${m.subject}\n收件人：${m.to_addresses.join('、')}\nMessage-ID：${m.message_id}\n错误：${error}\n\n处理后可用 duban outbox retry ${m.id} 重新发送。`;
+        await repo.enqueue([
+          {
+            kind: 'notice',
+            recipient_key: 'operator',
+            period: `failed-${m.id}`,
+            message_id: `<notice-failed-${m.id}@${delivery.messageIdDomain}>`,
+            to_addresses: [delivery.operatorEmail],
+            subject: `【督办系统】邮件未能送达：${m.subject}`,
+            text,
+            html: `<pre style="font-family:sans-serif;white-space:pre-wrap">${escapeHtml(text)}</pre>`,
+          },
+        ]);
+      }
+    });
+    this.deps.logger.error({ outboxId: m.id, attempts: m.attempts, error }, 'delivery failed');
+  }
+}
+
+function summaryOf(m: OutboxRow) {
+  return { outboxId: m.id, kind: m.kind, recipient: m.recipient_key, period: m.period, messageId: m.message_id, attempts: m.attempts };
+}

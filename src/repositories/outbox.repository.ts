@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { NewOutboxMessage, OutboxRow } from '../db/schema';
+
+export class OutboxRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Adds messages; one already written for the same recipient, kind and period is kept as it is. Returns the new ids. */
+  async enqueue(messages: NewOutboxMessage[]): Promise<number[]> {
+    if (messages.length === 0) return [];
+    const rows = await this.db
+      .insertInto('outbox')
+      .values(messages)
+      .onConflict((oc) => oc.columns(['kind', 'recipient_key', 'period']).doNothing())
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Claims up to `limit` due messages for one relay until `leaseMs` from now. SKIP LOCKED keeps two relays off the
+   * same rows; a lease that ran out (a relay that died mid-send) makes its rows claimable again.
+   */
+  async claim(limit: number, leaseMs: number): Promise<OutboxRow[]> {
+    const r = await sql<OutboxRow>`
+      UPDATE outbox SET lease_token = gen_random_uuid(), lease_until = now() + ${leaseMs} * interval '1 millisecond',
+                        attempts = attempts + 1
+      WHERE id IN (SELECT id FROM outbox
+                   WHERE status = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+                   ORDER BY next_attempt_at, id
+                   LIMIT ${limit}
+                   FOR UPDATE SKIP LOCKED)
+      RETURNING *`.execute(this.db);
+    return r.rows;
+  }
+
+  /** Settles a claimed message; a relay whose lease was taken over settles nothing (returns false). */
+  async settle(
+    id: number,
+    token: string,
+    outcome: { status: 'delivered' } | { status: 'pending'; error: string; retryInMs: number } | { status: 'failed'; error: string },
+  ): Promise<boolean> {
+    const r = await this.db
+      .updateTable('outbox')
+      .set({
+        status: outcome.status,
+        lease_token: null,
+        lease_until: null,
+        ...(outcome.status === 'delivered' ? { delivered_at: sql<Date>`now()`, last_error: null } : { last_error: outcome.error }),
+        ...(outcome.status === 'pending' ? { next_attempt_at: sql<Date>`now() + ${outcome.retryInMs} * interval '1 millisecond'` } : {}),
+      })
+      .where('id', '=', id)
+      .where('lease_token', '=', token)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async list(status?: OutboxRow['status']): Promise<OutboxRow[]> {
+    let q = this.db.selectFrom('outbox').selectAll();
+    if (status) q = q.where('status', '=', status);
+    return q.orderBy('id', 'desc').limit(500).execute();
+  }
+
+  /** A failed message back to the queue, its attempts counted afresh. */
+  async retry(id: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('outbox')
+      .set({ status: 'pending', attempts: 0, next_attempt_at: sql<Date>`now()`, lease_token: null, lease_until: null })
+      .where('id', '=', id)
+      .where('status', '=', 'failed')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+}

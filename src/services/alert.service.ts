@@ -1,0 +1,67 @@
+import { sql } from 'kysely';
+import type { DubanConfig } from '../config/load-config';
+import type { Db } from '../db/database';
+import { composeAlert } from '../domain/alert-message';
+import type { Day } from '../domain/day';
+import type { Logger } from '../logger';
+import { OutboxRepository } from '../repositories/outbox.repository';
+
+interface MajorAnomaly {
+  unit_code: string;
+  unit_name: string;
+  contacts: Array<{ email?: string }>;
+  indicator: string;
+  explanation: string;
+  problem_id: number | null;
+}
+
+/**
+ * 第一时间反馈: after a day is judged, one alert per responsible unit listing that day's major anomalies, to the unit's
+ * contacts with the operator in copy. The outbox keeps it to one per unit and day however often the day is judged.
+ */
+export class AlertService {
+  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'delivery'>; logger: Logger }) {}
+
+  async enqueueForDay(day: Day): Promise<{ alerts: number }> {
+    const { delivery } = this.deps.config;
+    // The problem's owner answers for it (the data-source department for unreported data), else the unit itself.
+    const r = await sql<MajorAnomaly>`
+      SELECT o.code AS unit_code, o.name AS unit_name, o.contacts, i.name AS indicator, a.explanation, a.problem_id
+      FROM anomalies a
+      JOIN indicators i ON i.id = a.indicator_id
+      LEFT JOIN problems p ON p.id = a.problem_id
+      JOIN units o ON o.id = coalesce(p.owner_unit_id, a.unit_id)
+      WHERE a.day = ${day}::date AND a.status = 'active' AND a.severity = 'major'
+      ORDER BY o.code, i.id, a.id`.execute(this.deps.db);
+    const byUnit = new Map<string, MajorAnomaly[]>();
+    for (const a of r.rows) byUnit.set(a.unit_code, [...(byUnit.get(a.unit_code) ?? []), a]);
+
+    const messages = [];
+    for (const [code, items] of byUnit) {
+      const to = items[0]!.contacts.map((c) => c.email).filter((e): e is string => Boolean(e));
+      const cc = delivery.operatorEmail ? [delivery.operatorEmail] : [];
+      if (to.length === 0 && cc.length === 0) {
+        this.deps.logger.warn({ unit: code, day }, 'major anomalies but no contact address: alert not sent');
+        continue;
+      }
+      const body = composeAlert({
+        unitName: items[0]!.unit_name,
+        day,
+        sender: delivery.signature,
+        items: items.map((a) => ({ indicator: a.indicator, explanation: a.explanation, problemId: a.problem_id })),
+      });
+      messages.push({
+        kind: 'alert' as const,
+        recipient_key: code,
+        period: day,
+        message_id: `<alert-${day}-${code}@${delivery.messageIdDomain}>`,
+        // Without a contact the operator receives it and passes it on.
+        to_addresses: to.length > 0 ? to : cc,
+        cc_addresses: to.length > 0 ? cc : [],
+        ...body,
+      });
+    }
+    const created = await new OutboxRepository(this.deps.db).enqueue(messages);
+    return { alerts: created.length };
+  }
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config/load-config';
+import type { NewOutboxMessage } from '../../src/db/schema';
+import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
+import { OutboxRelay } from '../../src/delivery/outbox-relay';
+import { OutboxRepository } from '../../src/repositories/outbox.repository';
+import { silentLogger } from '../helpers/ingest-fixture';
+import { duban } from '../helpers/run-cli';
+import { writeTestConfig } from '../helpers/test-config';
+import { startSmtpSink, SmtpSink } from '../helpers/smtp-sink';
+import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+
+let db: TestDatabase;
+let sink: SmtpSink;
+let transport: MailTransport;
+const shipped = loadConfig();
+const config = { ...shipped, delivery: { ...shipped.delivery, retryBaseMs: 0, maxAttempts: 3, operatorEmail: 'operator@xuancheng.example.gov.cn' } };
+const relay = () => new OutboxRelay({ db: db.db, transport, config, logger: silentLogger, batch: 10 });
+
+function message(key: string, period = '2026-11-26'): NewOutboxMessage {
+  return {
+    kind: 'alert',
+    recipient_key: key,
+    period,
+    message_id: `<alert-${period}-${key}@duban>`,
+    to_addresses: [`${key}@xuancheng.example.gov.cn`],
+    subject: `【重大异常】${key} 全程网办率低于预警值`,
+    html: '<p>宁国市 全程网办率 97.2%，低于预警值 99%</p>',
+    text: '宁国市 全程网办率 97.2%，低于预警值 99%',
+  };
+}
+
+const statusOf = async (key: string) =>
+  db.db.selectFrom('outbox').select(['status', 'attempts', 'last_error']).where('recipient_key', '=', key).executeTakeFirstOrThrow();
+
+beforeAll(async () => {
+  db = await createTestDatabase('outbox');
+  sink = await startSmtpSink();
+  transport = createMailTransport(sink.url);
+});
+afterAll(async () => {
+  transport.close();
+  await sink.close();
+  await db.drop();
+});
+beforeEach(() => {
+  sink.received.length = 0;
+  sink.reply = () => undefined;
+});
+
+describe('the outbox and its relay', () => {
+  it('delivers once per recipient, kind and period, in Chinese, with its deterministic Message-ID, and records it', async () => {
+    const repo = new OutboxRepository(db.db);
+    expect(await repo.enqueue([message('ningguo')])).toHaveLength(1);
+    expect(await repo.enqueue([message('ningguo')])).toHaveLength(0);
+    expect(await relay().processAll()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    expect(await relay().processAll()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+
+    expect(sink.received).toHaveLength(1);
+    const mail = sink.received[0]!;
+    expect(mail.subject).toBe('【重大异常】ningguo 全程网办率低于预警值');
+    expect(mail.messageId).toBe('<alert-2026-11-26-ningguo@duban>');
+    expect(mail.text?.trim()).toBe('宁国市 全程网办率 97.2%，低于预警值 99%');
+    expect(mail.html).toContain('低于预警值 99%');
+    expect(mail.from?.value[0]).toMatchObject({ name: '宣城市数据资源局督办系统', address: 'duban@xuancheng.example.gov.cn' });
+    expect(await statusOf('ningguo')).toMatchObject({ status: 'delivered', attempts: 1 });
+    const sent = await db.db.selectFrom('ledger_events').select('payload').where('type', '=', 'message_sent').execute();
+    expect(sent).toEqual([{ payload: expect.objectContaining({ kind: 'alert', recipient: 'ningguo', messageId: '<alert-2026-11-26-ningguo@duban>' }) }]);
+  });
+
+  it('retries a 451 and then delivers', async () => {
+    sink.reply = (_id, attempt) => (attempt === 1 ? 451 : undefined);
+    await new OutboxRepository(db.db).enqueue([message('langxi')]);
+    expect(await relay().processAll()).toEqual({ delivered: 1, retried: 1, failed: 0 });
+    expect(sink.received.map((m) => m.messageId)).toEqual(['<alert-2026-11-26-langxi@duban>']);
+    expect(await statusOf('langxi')).toMatchObject({ status: 'delivered', attempts: 2, last_error: null });
+  });
+
+  it('gives up on a 550 at once: failed, a ledger event, and a notice to the operator', async () => {
+    sink.reply = (id) => (id.includes('jixi') ? 550 : undefined);
+    await new OutboxRepository(db.db).enqueue([message('jixi')]);
+    expect(await relay().processAll()).toEqual({ delivered: 1, retried: 0, failed: 1 });
+    expect(await statusOf('jixi')).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('550 mailbox unavailable') });
+    const failed = await db.db.selectFrom('ledger_events').select('payload').where('type', '=', 'message_failed').execute();
+    expect(failed).toEqual([{ payload: expect.objectContaining({ recipient: 'jixi', error: expect.stringContaining('550') }) }]);
+    expect(sink.received).toHaveLength(1);
+    expect(sink.received[0]!.to).toMatchObject({ value: [{ address: 'operator@xuancheng.example.gov.cn' }] });
+    expect(sink.received[0]!.subject).toBe('【督办系统】邮件未能送达：【重大异常】jixi 全程网办率低于预警值');
+  });
+
+  it('stops retrying a temporary failure after the configured attempts', async () => {
+    sink.reply = (id) => (id.includes('jingde') ? 421 : undefined);
+    await new OutboxRepository(db.db).enqueue([message('jingde')]);
+    expect(await relay().processAll()).toEqual({ delivered: 1, retried: 2, failed: 1 }); // the 1 delivered is the notice
+    expect(await statusOf('jingde')).toMatchObject({ status: 'failed', attempts: 3 });
+  });
+
+  it('sends each message exactly once when two relays run at once', async () => {
+    await new OutboxRepository(db.db).enqueue(Array.from({ length: 40 }, (_, k) => message(`unit${k}`, 'W48')));
+    const [a, b] = await Promise.all([relay().processAll(), relay().processAll()]);
+    expect(a.delivered + b.delivered).toBe(40);
+    const ids = sink.received.map((m) => m.messageId);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+
+  it('resends at most once, with the same Message-ID, after a relay died between sending and settling', async () => {
+    const repo = new OutboxRepository(db.db);
+    await repo.enqueue([message('guangde')]);
+    // The dying relay: it claims and sends, then is gone before it can mark the message delivered.
+    const [claimed] = await repo.claim(10, config.delivery.leaseMs);
+    await transport.sendMail({ from: config.delivery.from, to: claimed!.to_addresses, subject: claimed!.subject, text: claimed!.text, messageId: claimed!.message_id });
+    // Nothing else touches it while its lease holds.
+    expect(await relay().processAll()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    // Time passes: the lease runs out.
+    await sql`UPDATE outbox SET lease_until = now() - interval '1 second' WHERE id = ${claimed!.id}`.execute(db.db);
+    expect(await relay().processAll()).toEqual({ delivered: 1, retried: 0, failed: 0 });
+    expect(await relay().processAll()).toEqual({ delivered: 0, retried: 0, failed: 0 });
+    expect(sink.received.map((m) => m.messageId)).toEqual(['<alert-2026-11-26-guangde@duban>', '<alert-2026-11-26-guangde@duban>']);
+    // The late relay cannot settle a message it no longer holds.
+    expect(await repo.settle(claimed!.id, claimed!.lease_token!, { status: 'failed', error: 'late' })).toBe(false);
+    expect(await statusOf('guangde')).toMatchObject({ status: 'delivered' });
+  });
+
+  it('lists failed messages and puts one back from the CLI', async () => {
+    const saved = { ...process.env };
+    process.env.DATABASE_URL = db.url;
+    process.env.LOG_LEVEL = 'silent';
+    try {
+      const configFile = writeTestConfig({ sources: [] }).file;
+      const failed = await duban('--config', configFile, 'outbox', 'list', '--status', 'failed');
+      expect(failed).toMatch(/alert\s+jixi\s+2026-11-26\s+发送失败\s+1\s+【重大异常】jixi/);
+      const { id } = await db.db.selectFrom('outbox').select('id').where('recipient_key', '=', 'jixi').executeTakeFirstOrThrow();
+      expect(await duban('--config', configFile, 'outbox', 'retry', String(id))).toBe(`邮件 ${id} 已放回待发送。`);
+      expect(await statusOf('jixi')).toMatchObject({ status: 'pending', attempts: 0 });
+      await expect(duban('--config', configFile, 'outbox', 'retry', String(id))).rejects.toThrow('不是“发送失败”状态');
+    } finally {
+      process.env = saved;
+    }
+  });
+});
