@@ -3,6 +3,7 @@ import type { Db } from '../src/db/database';
 import type { Logger } from '../src/logger';
 import type { OutboxRelay } from '../src/delivery/outbox-relay';
 import type { AlertService } from '../src/services/alert.service';
+import type { DigestService } from '../src/services/digest.service';
 import type { EvaluationService } from '../src/services/evaluation.service';
 import type { IngestService } from '../src/services/ingest.service';
 import type { ProblemService } from '../src/services/problem.service';
@@ -19,6 +20,7 @@ export interface JobContext {
     problems: ProblemService;
     reconcile: ReconcileService;
     alerts: AlertService;
+    digest: DigestService;
     /** Absent without SMTP_URL. */
     relay?: OutboxRelay;
   };
@@ -33,8 +35,11 @@ export interface JobDefinition<Data> {
   name: string;
   /** The slot this job fills, e.g. a day; with the name it makes the BullMQ job id and the job_runs key. */
   slot(data: Data): string;
-  /** When the daemon enqueues it, as a cron expression in the configured time zone; and what for. */
-  schedule?: { cron(config: DubanConfig): string; dataAt(config: DubanConfig, fireTime: Date): Data };
+  /**
+   * When the daemon enqueues it, as a cron expression in the configured time zone; and what for, or nothing when no
+   * slot is due at that tick.
+   */
+  schedule?: { cron(config: DubanConfig): string; dataAt(config: DubanConfig, fireTime: Date): Data | undefined };
   handle(ctx: JobContext, data: Data): Promise<unknown>;
 }
 

@@ -10,6 +10,7 @@ import { EvaluationService } from './services/evaluation.service';
 import { createMailTransport } from './delivery/mail-transport';
 import { OutboxRelay } from './delivery/outbox-relay';
 import { AlertService } from './services/alert.service';
+import { DigestService } from './services/digest.service';
 import { IngestService } from './services/ingest.service';
 import { ProblemService } from './services/problem.service';
 import { ReconcileService } from './services/reconcile.service';
@@ -57,6 +58,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     problems: new ProblemService({ db: database.db, config, logger }),
     reconcile: new ReconcileService({ db: database.db, config, logger }),
     alerts: new AlertService({ db: database.db, config, logger }),
+    digest: new DigestService({ db: database.db, config, logger }),
     // Without SMTP_URL messages wait in the outbox until a relay with a transport runs.
     relay: transport ? new OutboxRelay({ db: database.db, transport, config, logger }) : undefined,
   };

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isJobName, jobRegistry } from '../jobs';
+import { isJobName, JobDefinition, JobName, jobRegistry } from '../jobs';
 import { App, openApp, OpenAppOptions } from './app';
 import { addDays, dayRange } from './domain/day';
 import { CronScheduler, lastFireTime } from './queue/cron-scheduler';
@@ -58,16 +58,13 @@ export class Daemon {
     const scheduler = new CronScheduler(app.config.timezone);
     const daemon = new Daemon(app, [redis, workerRedis], queue, worker, scheduler, now);
 
-    const ingest = jobRegistry.ingest;
-    if (opts.cron !== false) scheduler.add('ingest', ingest.schedule.cron(app.config), async (at) => {
-      const data = ingest.schedule.dataAt(app.config, at);
-      await daemon.safely(() => queue.enqueue('ingest', ingest.slot(data), data, { attempts: app.config.ingest.attempts }));
-    });
-    const deliver = jobRegistry.deliver;
-    if (opts.cron !== false) scheduler.add('deliver', deliver.schedule.cron(), async (at) => {
-      const data = deliver.schedule.dataAt(app.config, at);
-      await daemon.safely(() => queue.enqueue('deliver', deliver.slot(data), data, { attempts: 1 }));
-    });
+    if (opts.cron !== false) {
+      const { ingest, digest, deliver } = jobRegistry;
+      // Retries of a wake-up are pointless: the next tick comes in five minutes.
+      daemon.schedule('ingest', ingest, app.config.ingest.attempts);
+      daemon.schedule('digest', digest, app.config.ingest.attempts);
+      daemon.schedule('deliver', deliver, 1);
+    }
     await daemon.backfill();
     app.logger.info({ timezone: app.config.timezone, sources: app.config.sources.map((s) => s.name) }, 'duban started');
     return daemon;
@@ -78,6 +75,12 @@ export class Daemon {
    * run: after downtime the daemon catches up by itself. Returns the job ids enqueued.
    */
   async backfill(): Promise<string[]> {
+    const ids = [...(await this.backfillIngest()), ...(await this.backfillLetters())];
+    if (ids.length > 0) this.app.logger.info({ jobs: ids }, 'backfill enqueued');
+    return ids;
+  }
+
+  private async backfillIngest(): Promise<string[]> {
     const { config } = this.app;
     const ingest = jobRegistry.ingest;
     const fired = lastFireTime(ingest.schedule.cron(config), config.timezone, this.now());
@@ -89,8 +92,28 @@ export class Daemon {
     for (const day of days.filter((d) => !done.has(d))) {
       ids.push(await this.queue.enqueue('ingest', day, { day, trigger: 'backfill' }, { attempts: config.ingest.attempts, retryFailed: true }));
     }
-    if (ids.length > 0) this.app.logger.info({ jobs: ids }, 'backfill enqueued');
     return ids;
+  }
+
+  /** This week's letters, when their time has come and they have not gone out (the daemon was down on the day). */
+  private async backfillLetters(): Promise<string[]> {
+    const { config } = this.app;
+    const digest = jobRegistry.digest;
+    const fired = lastFireTime(digest.schedule.cron(config), config.timezone, this.now());
+    const data = fired && digest.schedule.dataAt(config, fired);
+    if (!data) return [];
+    const done = await new JobRunRepository(this.app.database.db).succeededSlots('digest', [data.week]);
+    if (done.has(data.week)) return [];
+    return [await this.queue.enqueue('digest', data.week, data, { attempts: config.ingest.attempts, retryFailed: true })];
+  }
+
+  /** Enqueues the job's slot at each cron tick that has one due. */
+  private schedule<Data extends object>(name: JobName, def: Required<Pick<JobDefinition<Data>, 'slot' | 'schedule'>>, attempts: number): void {
+    const { config } = this.app;
+    this.scheduler.add(name, def.schedule.cron(config), async (at) => {
+      const data = def.schedule.dataAt(config, at);
+      if (data) await this.safely(() => this.queue.enqueue(name, def.slot(data), data, { attempts }));
+    });
   }
 
   /** Stops taking work, lets the running job finish, then closes Redis and Postgres. */

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error';
 import { auditCommand } from './audit.command';
 import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
+import { lettersCommand } from './letters.command';
 import { migrateCommand } from './migrate.command';
 import { outboxCommand } from './outbox.command';
 import { problemsCommand } from './problems.command';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .addCommand(rulesCommand())
     .addCommand(problemsCommand())
     .addCommand(reconcileCommand())
+    .addCommand(lettersCommand())
     .addCommand(outboxCommand())
     .addCommand(auditCommand())
     .addCommand(startCommand());

@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../project-root';
 import { ConfigError, ConfigProblem, formatPath } from './config-error';
 import { addDays, isDay, weekday } from '../domain/day';
 import type { CalendarYear } from '../domain/working-calendar';
+import { MessageTemplates, readTemplates } from '../delivery/message-templates';
 import { RuleDefinition, rulesFileSchema } from './rules-schema';
 import {
   calendarFileSchema,
@@ -26,6 +27,10 @@ export interface DubanConfig {
   ingest: MainFile['ingest'];
   problems: MainFile['problems'];
   delivery: MainFile['delivery'];
+  bureau: MainFile['bureau'];
+  letters: MainFile['letters'];
+  /** The message templates, read and parsed once. */
+  templates: MessageTemplates;
   sources: SourceConfig[];
   indicators: IndicatorConfig[];
   units: UnitConfig[];
@@ -56,6 +61,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   const indicators = readYaml(indicatorsPath, indicatorsFileSchema, problems)?.indicators;
   const rulesFile = path.resolve(dir, main.rules);
   const rules = readRules(rulesFile, indicators, units, problems);
+  const templates = readTemplates(path.resolve(dir, main.letters.templates), (file, message) => problems.push({ file, path: '', message }));
 
   if (!cron.validate(main.ingest.schedule)) {
     problems.push({ file: mainPath, path: 'ingest.schedule', message: `不是有效的 cron 表达式：${main.ingest.schedule}` });
@@ -80,8 +86,23 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
       });
     }
   }
-  if (problems.length > 0 || !units || !indicators) throw new ConfigError(problems);
-  return { file: mainPath, timezone: main.timezone, ingest: main.ingest, problems: main.problems, delivery: main.delivery, sources, indicators, units, calendar, rules, rulesFile };
+  if (problems.length > 0 || !units || !indicators || !templates) throw new ConfigError(problems);
+  return {
+    file: mainPath,
+    timezone: main.timezone,
+    ingest: main.ingest,
+    problems: main.problems,
+    delivery: main.delivery,
+    bureau: main.bureau,
+    letters: main.letters,
+    templates,
+    sources,
+    indicators,
+    units,
+    calendar,
+    rules,
+    rulesFile,
+  };
 }
 
 function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {

@@ -135,8 +135,6 @@ export const mainFileSchema = z
       .object({
         /** The From of every message; the SMTP server comes from SMTP_URL in the environment. */
         from: z.string().default('宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>'),
-        /** The signature line of alerts and letters. */
-        signature: z.string().default('宣城市数据资源局'),
         /** Copied on alerts, and told when a message cannot be delivered. */
         operatorEmail: z.email().optional(),
         /** The right-hand side of every Message-ID, e.g. <alert-2026-11-26-ningguo@duban>. */
@@ -148,7 +146,34 @@ export const mainFileSchema = z
         leaseMs: z.number().int().min(1000).default(120_000),
       })
       .strict()
-      .default({ from: '宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>', signature: '宣城市数据资源局', messageIdDomain: 'duban', maxAttempts: 6, retryBaseMs: 60_000, leaseMs: 120_000 }),
+      .default({ from: '宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>', messageIdDomain: 'duban', maxAttempts: 6, retryBaseMs: 60_000, leaseMs: 120_000 }),
+    /** The bureau as its letters and alerts name it. */
+    bureau: z
+      .object({
+        name: z.string().min(1),
+        /** The line above the date where the seal goes. */
+        seal: z.string().min(1),
+        office: z.string().default('督查科'),
+        contact: z.object({ name: z.string().min(1), phone: z.string().optional(), email: z.email().optional() }).strict(),
+      })
+      .strict()
+      .default({ name: '宣城市数据资源局', seal: '宣城市数据资源局', office: '督查科', contact: { name: '督查科' } }),
+    letters: z
+      .object({
+        /** Folder of the message templates (mustache), which a bureau adapts to its own wording. */
+        templates: z.string().default('templates'),
+        /** The weekday of the director's meeting, 1 = Monday … 7 = Sunday; on a holiday the next working day. */
+        weekday: z.number().int().min(1).max(7).default(1),
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '时间应写成 HH:MM（24 小时制）').default('08:30'),
+        /** {year}: the week's year; {week}: its number; {seq}: the letter's place among the week's letters. */
+        serialPattern: z.string().refine((p) => p.includes('{seq}'), '函号格式中应含有 {seq}').default('宣数督〔{year}〕{week}-{seq}号'),
+        /** Send a letter (its indicator table) also to a unit with nothing open. */
+        sendWhenNothingOpen: z.boolean().default(false),
+        /** The director's summary (调度会材料) goes to these; none, no summary. */
+        summaryRecipients: z.array(z.email()).default([]),
+      })
+      .strict()
+      .default({ templates: 'templates', weekday: 1, time: '08:30', serialPattern: '宣数督〔{year}〕{week}-{seq}号', sendWhenNothingOpen: false, summaryRecipients: [] }),
     problems: z
       .object({
         /** A closed problem whose indicator breaches again within this many working days is reopened, not duplicated. */

@@ -162,6 +162,7 @@ export interface ProblemsTable {
   closed_on: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  letter_id: number | null;
 }
 
 export interface OutboxTable {
@@ -183,6 +184,20 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: CreatedAt;
   delivered_at: Date | null;
+}
+
+export interface LettersTable {
+  id: Generated<number>;
+  week: string;
+  unit_id: number;
+  seq: number;
+  letter_no: string;
+  letter_day: string;
+  outbox_id: number;
+  /** bigint[] arrives as strings. */
+  problem_ids: ColumnType<string[], number[], never>;
+  assigned_ids: ColumnType<string[], number[], never>;
+  created_at: CreatedAt;
 }
 
 export interface LedgerEventsTable {
@@ -214,6 +229,7 @@ export interface Database {
   ledger_events: LedgerEventsTable;
   problems: ProblemsTable;
   outbox: OutboxTable;
+  letters: LettersTable;
 }
 
 export type UnitRow = Selectable<UnitsTable>;
@@ -227,3 +243,4 @@ export type LedgerEventRow = Selectable<LedgerEventsTable>;
 export type ProblemRow = Selectable<ProblemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxMessage = Insertable<OutboxTable>;
+export type LetterRow = Selectable<LettersTable>;

@@ -2,11 +2,11 @@ import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import type { OutboxRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
-import { escapeHtml } from '../domain/alert-message';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { LedgerService } from '../services/ledger.service';
 import { isPermanentFailure, MailTransport } from './mail-transport';
+import { escapeHtml } from './message-templates';
 
 export interface RelayRun {
   delivered: number;

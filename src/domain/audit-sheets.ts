@@ -10,7 +10,7 @@ export const LEDGER_HEADERS = [
   '指标/问题',
   '单位',
   '责任单位',
-  '交办日期',
+  '交办函号及日期',
   '整改期限',
   '整改措施',
   '进展',
@@ -32,6 +32,8 @@ export interface LedgerSheetInput {
   unit: string;
   owner: string;
   assigned_on: string | null;
+  /** The letter that assigned it; none when assigned by hand. */
+  letter_no: string | null;
   deadline: string | null;
   measures: string | null;
   responded_on: string | null;
@@ -65,7 +67,7 @@ export function ledgerRow(p: LedgerSheetInput, today: Day): Array<string | numbe
     p.explanation ? `${p.indicator}：${p.explanation}` : p.indicator,
     p.unit,
     p.owner,
-    p.assigned_on,
+    p.letter_no && p.assigned_on ? `${p.letter_no}（${p.assigned_on}）` : p.assigned_on,
     p.deadline,
     p.measures,
     progress.join('；') || null,

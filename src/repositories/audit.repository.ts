@@ -33,13 +33,14 @@ export class AuditRepository {
   async ledgerSheet(): Promise<LedgerSheetInput[]> {
     const r = await sql<LedgerSheetInput>`
       SELECT p.id, p.first_seen, p.kind, i.name AS indicator, last_anomaly.explanation, u.name AS unit, o.name AS owner,
-             p.assigned_on, p.deadline, resp.payload->>'measures' AS measures, resp.payload->>'day' AS responded_on,
+             p.assigned_on, l.letter_no, p.deadline, resp.payload->>'measures' AS measures, resp.payload->>'day' AS responded_on,
              ARRAY(SELECT jsonb_array_elements_text(coalesce(resp.payload->'evidence', '[]'))) AS evidence,
              p.signed_off_by, ver.payload->>'note' AS verify_note, p.data_confirmed, p.escalation, p.closed_on, p.state
       FROM problems p
       JOIN indicators i ON i.id = p.indicator_id
       JOIN units u ON u.id = p.unit_id
       JOIN units o ON o.id = p.owner_unit_id
+      LEFT JOIN letters l ON l.id = p.letter_id
       LEFT JOIN LATERAL (SELECT a.explanation FROM anomalies a WHERE a.problem_id = p.id ORDER BY a.day DESC, a.id DESC LIMIT 1) last_anomaly ON true
       LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_responded' ORDER BY e.seq DESC LIMIT 1) resp ON true
       LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_verified' ORDER BY e.seq DESC LIMIT 1) ver ON true

@@ -5,16 +5,22 @@ import type { NewOutboxMessage, OutboxRow } from '../db/schema';
 export class OutboxRepository {
   constructor(private readonly db: Db) {}
 
-  /** Adds messages; one already written for the same recipient, kind and period is kept as it is. Returns the new ids. */
-  async enqueue(messages: NewOutboxMessage[]): Promise<number[]> {
+  /**
+   * Adds messages; one already written for the same recipient, kind and period is kept as it is. Returns the new rows'
+   * ids by recipient.
+   */
+  async enqueue(messages: NewOutboxMessage[]): Promise<Array<{ id: number; recipient_key: string }>> {
     if (messages.length === 0) return [];
-    const rows = await this.db
+    return this.db
       .insertInto('outbox')
       .values(messages)
       .onConflict((oc) => oc.columns(['kind', 'recipient_key', 'period']).doNothing())
-      .returning('id')
+      .returning(['id', 'recipient_key'])
       .execute();
-    return rows.map((r) => r.id);
+  }
+
+  async get(id: number): Promise<OutboxRow | undefined> {
+    return this.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /**

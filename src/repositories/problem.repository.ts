@@ -205,6 +205,22 @@ export class ProblemRepository {
     await this.db.updateTable('problems').set({ ...s, updated_at: sql`now()` }).where('id', '=', id).execute();
   }
 
+  /**
+   * Assigns by letter the problems still 待交办: each gets its deadline, the letter and a fresh escalation ladder. One
+   * assigned by hand meanwhile is left as it is. Returns what was assigned.
+   */
+  async assignByLetter(day: string, rows: Array<{ id: number; deadline: string; letterId: number }>) {
+    if (rows.length === 0) return [];
+    const r = await sql<{ id: number; unit_id: number; indicator_id: number; deadline: string; letter_id: number }>`
+      UPDATE problems p SET state = 'assigned', assigned_on = ${day}::date, deadline = x.deadline, letter_id = x.letter_id,
+                            escalation = 'none', updated_at = now()
+      FROM unnest(${rows.map((x) => x.id)}::bigint[], ${rows.map((x) => x.deadline)}::date[], ${rows.map((x) => x.letterId)}::bigint[])
+           AS x(id, deadline, letter_id)
+      WHERE p.id = x.id AND p.state = 'open'
+      RETURNING p.id, p.unit_id, p.indicator_id, p.deadline, p.letter_id`.execute(this.db);
+    return r.rows.sort((a, b) => a.id - b.id);
+  }
+
   /** Live problems whose recovery was confirmed but which an anomaly of their own on `day` contradicts. */
   async regressedOn(day: string): Promise<number[]> {
     const r = await sql<{ id: number }>`

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { composeAlert } from '../domain/alert-message';
+import { renderMessage } from '../delivery/message-templates';
 import type { Day } from '../domain/day';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
@@ -20,7 +21,7 @@ interface MajorAnomaly {
  * contacts with the operator in copy. The outbox keeps it to one per unit and day however often the day is judged.
  */
 export class AlertService {
-  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'delivery'>; logger: Logger }) {}
+  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'delivery' | 'bureau' | 'templates'>; logger: Logger }) {}
 
   async enqueueForDay(day: Day): Promise<{ alerts: number }> {
     const { delivery } = this.deps.config;
@@ -34,7 +35,11 @@ export class AlertService {
       WHERE a.day = ${day}::date AND a.status = 'active' AND a.severity = 'major'
       ORDER BY o.code, i.id, a.id`.execute(this.deps.db);
     const byUnit = new Map<string, MajorAnomaly[]>();
-    for (const a of r.rows) byUnit.set(a.unit_code, [...(byUnit.get(a.unit_code) ?? []), a]);
+    for (const a of r.rows) {
+      const list = byUnit.get(a.unit_code);
+      if (list) list.push(a);
+      else byUnit.set(a.unit_code, [a]);
+    }
 
     const messages = [];
     for (const [code, items] of byUnit) {
@@ -44,12 +49,13 @@ export class AlertService {
         this.deps.logger.warn({ unit: code, day }, 'major anomalies but no contact address: alert not sent');
         continue;
       }
-      const body = composeAlert({
+      const view = composeAlert({
         unitName: items[0]!.unit_name,
         day,
-        sender: delivery.signature,
+        bureau: this.deps.config.bureau,
         items: items.map((a) => ({ indicator: a.indicator, explanation: a.explanation, problemId: a.problem_id })),
       });
+      const body = renderMessage(this.deps.config.templates.alert, view);
       messages.push({
         kind: 'alert' as const,
         recipient_key: code,

@@ -17,6 +17,7 @@ export function writeTestConfig(main: Record<string, unknown>): { file: string; 
       calendar: path.join(shipped, 'calendar'),
       rules: path.join(shipped, 'rules.yaml'),
       ...main,
+      letters: { templates: path.join(shipped, 'templates'), ...(main.letters as object | undefined) },
     }),
   );
   return { file, remove: dir.remove };

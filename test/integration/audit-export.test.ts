@@ -46,7 +46,7 @@ describe('audit exports', () => {
     const bytes = readFileSync(file);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const rows = parse(bytes, { bom: true }) as string[][];
-    expect(rows[0]).toEqual(['台账编号', '发现日期', '来源', '指标/问题', '单位', '责任单位', '交办日期', '整改期限', '整改措施', '进展', '完成日期', '佐证材料', '核验人及结论', '销号日期', '状态']);
+    expect(rows[0]).toEqual(['台账编号', '发现日期', '来源', '指标/问题', '单位', '责任单位', '交办函号及日期', '整改期限', '整改措施', '进展', '完成日期', '佐证材料', '核验人及结论', '销号日期', '状态']);
     const row = rows.find((r) => r[0] === String(id))!;
     expect(row).toEqual([
       String(id),
@@ -74,7 +74,7 @@ describe('audit exports', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.readFile(file);
     const sheet = workbook.getWorksheet('问题台账')!;
-    expect(sheet.getRow(1).values).toEqual([undefined, '台账编号', '发现日期', '来源', '指标/问题', '单位', '责任单位', '交办日期', '整改期限', '整改措施', '进展', '完成日期', '佐证材料', '核验人及结论', '销号日期', '状态']);
+    expect(sheet.getRow(1).values).toEqual([undefined, '台账编号', '发现日期', '来源', '指标/问题', '单位', '责任单位', '交办函号及日期', '整改期限', '整改措施', '进展', '完成日期', '佐证材料', '核验人及结论', '销号日期', '状态']);
     let measures: ExcelJS.Cell | undefined;
     sheet.eachRow((r) => {
       if (r.getCell(1).value === id) measures = r.getCell(9);

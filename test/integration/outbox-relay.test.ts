@@ -17,14 +17,15 @@ const shipped = loadConfig();
 const config = { ...shipped, delivery: { ...shipped.delivery, retryBaseMs: 0, maxAttempts: 3, operatorEmail: 'operator@xuancheng.example.gov.cn' } };
 const relay = () => new OutboxRelay({ db: db.db, transport, config, logger: silentLogger, batch: 10 });
 
-function message(key: string, period = '2026-11-26'): NewOutboxMessage {
+/** A weekly letter; the relay treats alerts and summaries the same way. */
+function message(key: string, period = '2026-W48'): NewOutboxMessage {
   return {
-    kind: 'alert',
+    kind: 'letter',
     recipient_key: key,
     period,
-    message_id: `<alert-${period}-${key}@duban>`,
+    message_id: `<letter-${period}-${key}@duban>`,
     to_addresses: [`${key}@xuancheng.example.gov.cn`],
-    subject: `【重大异常】${key} 全程网办率低于预警值`,
+    subject: `【督办交办函】${key} 全程网办率低于预警值`,
     html: '<p>宁国市 全程网办率 97.2%，低于预警值 99%</p>',
     text: '宁国市 全程网办率 97.2%，低于预警值 99%',
   };
@@ -58,21 +59,21 @@ describe('the outbox and its relay', () => {
 
     expect(sink.received).toHaveLength(1);
     const mail = sink.received[0]!;
-    expect(mail.subject).toBe('【重大异常】ningguo 全程网办率低于预警值');
-    expect(mail.messageId).toBe('<alert-2026-11-26-ningguo@duban>');
+    expect(mail.subject).toBe('【督办交办函】ningguo 全程网办率低于预警值');
+    expect(mail.messageId).toBe('<letter-2026-W48-ningguo@duban>');
     expect(mail.text?.trim()).toBe('宁国市 全程网办率 97.2%，低于预警值 99%');
     expect(mail.html).toContain('低于预警值 99%');
     expect(mail.from?.value[0]).toMatchObject({ name: '宣城市数据资源局督办系统', address: 'duban@xuancheng.example.gov.cn' });
     expect(await statusOf('ningguo')).toMatchObject({ status: 'delivered', attempts: 1 });
     const sent = await db.db.selectFrom('ledger_events').select('payload').where('type', '=', 'message_sent').execute();
-    expect(sent).toEqual([{ payload: expect.objectContaining({ kind: 'alert', recipient: 'ningguo', messageId: '<alert-2026-11-26-ningguo@duban>' }) }]);
+    expect(sent).toEqual([{ payload: expect.objectContaining({ kind: 'letter', recipient: 'ningguo', messageId: '<letter-2026-W48-ningguo@duban>' }) }]);
   });
 
   it('retries a 451 and then delivers', async () => {
     sink.reply = (_id, attempt) => (attempt === 1 ? 451 : undefined);
     await new OutboxRepository(db.db).enqueue([message('langxi')]);
     expect(await relay().processAll()).toEqual({ delivered: 1, retried: 1, failed: 0 });
-    expect(sink.received.map((m) => m.messageId)).toEqual(['<alert-2026-11-26-langxi@duban>']);
+    expect(sink.received.map((m) => m.messageId)).toEqual(['<letter-2026-W48-langxi@duban>']);
     expect(await statusOf('langxi')).toMatchObject({ status: 'delivered', attempts: 2, last_error: null });
   });
 
@@ -85,7 +86,7 @@ describe('the outbox and its relay', () => {
     expect(failed).toEqual([{ payload: expect.objectContaining({ recipient: 'jixi', error: expect.stringContaining('550') }) }]);
     expect(sink.received).toHaveLength(1);
     expect(sink.received[0]!.to).toMatchObject({ value: [{ address: 'operator@xuancheng.example.gov.cn' }] });
-    expect(sink.received[0]!.subject).toBe('【督办系统】邮件未能送达：【重大异常】jixi 全程网办率低于预警值');
+    expect(sink.received[0]!.subject).toBe('【督办系统】邮件未能送达：【督办交办函】jixi 全程网办率低于预警值');
   });
 
   it('stops retrying a temporary failure after the configured attempts', async () => {
@@ -96,7 +97,7 @@ describe('the outbox and its relay', () => {
   });
 
   it('sends each message exactly once when two relays run at once', async () => {
-    await new OutboxRepository(db.db).enqueue(Array.from({ length: 40 }, (_, k) => message(`unit${k}`, 'W48')));
+    await new OutboxRepository(db.db).enqueue(Array.from({ length: 40 }, (_, k) => message(`unit${k}`, '2026-W49')));
     const [a, b] = await Promise.all([relay().processAll(), relay().processAll()]);
     expect(a.delivered + b.delivered).toBe(40);
     const ids = sink.received.map((m) => m.messageId);
@@ -116,7 +117,7 @@ describe('the outbox and its relay', () => {
     await sql`UPDATE outbox SET lease_until = now() - interval '1 second' WHERE id = ${claimed!.id}`.execute(db.db);
     expect(await relay().processAll()).toEqual({ delivered: 1, retried: 0, failed: 0 });
     expect(await relay().processAll()).toEqual({ delivered: 0, retried: 0, failed: 0 });
-    expect(sink.received.map((m) => m.messageId)).toEqual(['<alert-2026-11-26-guangde@duban>', '<alert-2026-11-26-guangde@duban>']);
+    expect(sink.received.map((m) => m.messageId)).toEqual(['<letter-2026-W48-guangde@duban>', '<letter-2026-W48-guangde@duban>']);
     // The late relay cannot settle a message it no longer holds.
     expect(await repo.settle(claimed!.id, claimed!.lease_token!, { status: 'failed', error: 'late' })).toBe(false);
     expect(await statusOf('guangde')).toMatchObject({ status: 'delivered' });
@@ -129,7 +130,7 @@ describe('the outbox and its relay', () => {
     try {
       const configFile = writeTestConfig({ sources: [] }).file;
       const failed = await duban('--config', configFile, 'outbox', 'list', '--status', 'failed');
-      expect(failed).toMatch(/alert\s+jixi\s+2026-11-26\s+发送失败\s+1\s+【重大异常】jixi/);
+      expect(failed).toMatch(/letter\s+jixi\s+2026-W48\s+发送失败\s+1\s+【督办交办函】jixi/);
       const { id } = await db.db.selectFrom('outbox').select('id').where('recipient_key', '=', 'jixi').executeTakeFirstOrThrow();
       expect(await duban('--config', configFile, 'outbox', 'retry', String(id))).toBe(`邮件 ${id} 已放回待发送。`);
       expect(await statusOf('jixi')).toMatchObject({ status: 'pending', attempts: 0 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../src/config/config-error';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load-config';
@@ -11,7 +11,9 @@ function configWith(edits: Record<string, (text: string) => string>) {
   const dir = tempDir();
   for (const f of ['duban.yaml', 'indicators.yaml', 'units.yaml', 'rules.yaml']) {
     let text = readFileSync(path.join(shipped, f), 'utf8');
-    if (f === 'duban.yaml') text = text.replace('calendar: calendar', `calendar: ${path.join(shipped, 'calendar')}`);
+    if (f === 'duban.yaml') {
+      text = text.replace('calendar: calendar', `calendar: ${path.join(shipped, 'calendar')}`).replace('templates: templates', `templates: ${path.join(shipped, 'templates')}`);
+    }
     writeFileSync(dir.file(f), edits[f] ? edits[f](text) : text);
   }
   return dir;
@@ -65,6 +67,21 @@ describe('loadConfig', () => {
       '(indicators[0].sourceDepartment): “ningguo”不是 units.yaml 中的部门',
     );
     cross.remove();
+  });
+
+  it('reads the message templates and names a broken or missing one', () => {
+    expect(loadConfig().templates.letter.html).toContain('{{letterNo}}');
+    const dir = configWith({ 'duban.yaml': (t) => t.replace(/templates: \S+/, 'templates: templates') });
+    mkdirSync(dir.file('templates'));
+    for (const f of readdirSync(path.join(shipped, 'templates'))) copyFileSync(path.join(shipped, 'templates', f), dir.file(`templates/${f}`));
+    writeFileSync(dir.file('templates/letter.html.mustache'), '<p>{{#newProblems}}{{id}}</p>');
+    rmSync(dir.file('templates/summary.subject.mustache'));
+    const err = errorOf(() => loadConfig(dir.file('duban.yaml')));
+    expect(err.problems).toEqual([
+      { file: dir.file('templates/letter.html.mustache'), path: '', message: expect.stringContaining('模板语法错误：Unclosed section "newProblems"') },
+      { file: dir.file('templates/summary.subject.mustache'), path: '', message: '无法读取模板文件：ENOENT' },
+    ]);
+    dir.remove();
   });
 
   it('checks the rules against the catalogue', () => {

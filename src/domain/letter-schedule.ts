@@ -1,0 +1,69 @@
+import { addDays, Day, weekday } from './day';
+import { IsoWeek, isoWeekOf, mondayOf } from './iso-week';
+import type { WorkingCalendar } from './working-calendar';
+
+/**
+ * The day week `week`'s letters go out: the configured weekday (1 = Monday … 7 = Sunday), or when that is a holiday
+ * the next working day, as the director's meeting moves with it. A 国庆 week may push it into the next week; the
+ * letter keeps its own week's number.
+ */
+export function letterDay(calendar: WorkingCalendar, week: IsoWeek, isoWeekday = 1): Day {
+  let day = addDays(mondayOf(week), isoWeekday - 1);
+  while (!calendar.isWorkingDay(day)) day = addDays(day, 1);
+  return day;
+}
+
+/**
+ * A week whose letter day would fall outside it (春节 can take a whole week) has no letters of its own: the next
+ * week's letter speaks for both.
+ */
+export function isSkippedWeek(calendar: WorkingCalendar, week: IsoWeek, isoWeekday = 1): boolean {
+  // Before the calendar's first year there were no letters to skip.
+  if (!calendar.covers(mondayOf(week))) return false;
+  return letterDay(calendar, week, isoWeekday) > addDays(mondayOf(week), 6);
+}
+
+/** What a letter reports on: the week before its own, reaching further back over weeks that had no letter. */
+export function reportingWindow(calendar: WorkingCalendar, week: IsoWeek, isoWeekday = 1): { from: Day; to: Day } {
+  const to = addDays(mondayOf(week), -1);
+  let from = addDays(mondayOf(week), -7);
+  for (let n = 0; n < 4 && isSkippedWeek(calendar, isoWeekOf(from), isoWeekday); n++) from = addDays(from, -7);
+  return { from, to };
+}
+
+/**
+ * The week whose letters are due on `today`: this week's once its letter day has come. The daemon asks at every
+ * scheduled tick, so a letter day moved by a holiday, or missed while the daemon was down, is caught up within the week.
+ */
+export function weekDueOn(calendar: WorkingCalendar, today: Day, isoWeekday = 1): IsoWeek | undefined {
+  const week = isoWeekOf(today);
+  if (isSkippedWeek(calendar, week, isoWeekday)) return undefined;
+  return today >= letterDay(calendar, week, isoWeekday) ? week : undefined;
+}
+
+/** 2026年11月23日, as a letter is dated. */
+export function chineseDate(day: Day): string {
+  return `${Number(day.slice(0, 4))}年${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+}
+
+/** 11月16日, for a period inside one letter. */
+export function chineseMonthDay(day: Day): string {
+  return `${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+}
+
+export const WEEKDAY_LABELS = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
+
+export function weekdayLabel(day: Day): string {
+  return WEEKDAY_LABELS[weekday(day)]!;
+}
+
+/**
+ * A letter's number from the bureau's pattern: {year} the week's year, {week} its number (two digits), {seq} the
+ * letter's place among the week's letters (two digits or more). 宣数督〔{year}〕{week}-{seq}号 → 宣数督〔2026〕48-07号.
+ */
+export function letterNumber(pattern: string, parts: { year: number; week: number; seq: number }): string {
+  return pattern
+    .replaceAll('{year}', String(parts.year))
+    .replaceAll('{week}', String(parts.week).padStart(2, '0'))
+    .replaceAll('{seq}', String(parts.seq).padStart(2, '0'));
+}

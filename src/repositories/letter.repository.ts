@@ -1,0 +1,181 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { Day } from '../domain/day';
+import type { EscalationLevel } from '../domain/problem-deadline';
+import type { ProblemState } from '../domain/problem-state';
+
+/** A problem as the week's letters and summary see it, with the unit that answers for it. */
+export interface WeekProblemRow {
+  id: number;
+  owner_id: number;
+  owner_code: string;
+  owner_name: string;
+  indicator: string;
+  unit: string;
+  category: string;
+  state: ProblemState;
+  first_seen: Day;
+  situation: string | null;
+  assigned_on: Day | null;
+  deadline: Day | null;
+  letter_no: string | null;
+  closed_on: Day | null;
+  escalation: EscalationLevel;
+  data_confirmed: boolean;
+  signed_off_by: string | null;
+  responded_on: Day | null;
+}
+
+export interface StandingRow {
+  unit_code: string;
+  unit_name: string;
+  indicator: string;
+  measure: string;
+  direction: 'higher' | 'lower';
+  latest: string | null;
+  week_ago: string | null;
+  alert: string | null;
+  rank: number | null;
+  peers: number;
+}
+
+export interface LetterUnit {
+  id: number;
+  code: string;
+  name: string;
+  contacts: Array<{ email?: string }>;
+}
+
+export interface IssuedLetter {
+  id: number;
+  week: string;
+  seq: number;
+  letter_no: string;
+  letter_day: Day;
+  unit_code: string;
+  unit_name: string;
+  problem_count: number;
+  assigned_count: number;
+  outbox_id: number;
+  message_id: string;
+  status: 'pending' | 'delivered' | 'failed';
+  delivered_at: Date | null;
+}
+
+export class LetterRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Keeps two runs of one week's letters (two daemons, or the CLI beside the daemon) one after the other. */
+  async lockWeek(week: string): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`duban-letters-${week}`}, 0))`.execute(this.db);
+  }
+
+  /** Active units in the order of the catalogue, which is the order their letters are numbered in. */
+  async units(code?: string): Promise<LetterUnit[]> {
+    let q = this.db.selectFrom('units').select(['id', 'code', 'name', 'contacts']).where('active', '=', true);
+    if (code) q = q.where('code', '=', code);
+    return (await q.orderBy('id').execute()) as LetterUnit[];
+  }
+
+  /**
+   * Live problems, and those closed or first seen between `from` and `to`, each with the latest anomaly's
+   * explanation, the letter that assigned it and, for one awaiting verification, the day its fix was reported.
+   */
+  async weekProblems(from: Day, to: Day, ownerCode?: string): Promise<WeekProblemRow[]> {
+    const r = await sql<WeekProblemRow>`
+      SELECT p.id, o.id AS owner_id, o.code AS owner_code, o.name AS owner_name, i.name AS indicator, u.name AS unit,
+             p.category, p.state, p.first_seen, last_anomaly.explanation AS situation, p.assigned_on, p.deadline,
+             l.letter_no, p.closed_on, p.escalation, p.data_confirmed, p.signed_off_by, resp.day AS responded_on
+      FROM problems p
+      JOIN units o ON o.id = p.owner_unit_id
+      JOIN units u ON u.id = p.unit_id
+      JOIN indicators i ON i.id = p.indicator_id
+      LEFT JOIN letters l ON l.id = p.letter_id
+      LEFT JOIN LATERAL (SELECT a.explanation FROM anomalies a WHERE a.problem_id = p.id ORDER BY a.day DESC, a.id DESC LIMIT 1) last_anomaly ON true
+      LEFT JOIN LATERAL (SELECT e.payload->>'day' AS day FROM ledger_events e
+                         WHERE p.state = 'pending_verification' AND e.problem_id = p.id AND e.type = 'problem_responded'
+                         ORDER BY e.seq DESC LIMIT 1) resp ON true
+      WHERE (p.state IN ('open', 'assigned', 'pending_verification')
+             OR (p.state = 'closed' AND p.closed_on BETWEEN ${from}::date AND ${to}::date)
+             OR p.first_seen BETWEEN ${from}::date AND ${to}::date)
+        AND (${ownerCode ?? null}::text IS NULL OR o.code = ${ownerCode ?? null})
+      ORDER BY o.id, p.first_seen, p.id`.execute(this.db);
+    return r.rows;
+  }
+
+  /** The latest day with data before `before`. */
+  async latestDataDay(before: Day): Promise<Day | null> {
+    const r = await sql<{ day: Day | null }>`SELECT max(day) AS day FROM observations WHERE day < ${before}::date`.execute(this.db);
+    return r.rows[0]?.day ?? null;
+  }
+
+  /**
+   * Each unit's value of each indicator on `day` and a week before, the 预警值, and its rank on `day` among the units
+   * of its kind (counties with counties, departments with departments), best first by the indicator's direction.
+   */
+  async standings(day: Day, weekAgo: Day, unitCode?: string): Promise<StandingRow[]> {
+    const r = await sql<StandingRow>`
+      WITH ranked AS (
+        SELECT o.indicator_id, o.unit_id, o.value,
+               rank() OVER (PARTITION BY o.indicator_id, u.kind ORDER BY CASE WHEN i.direction = 'higher' THEN -o.value ELSE o.value END)::int AS rank,
+               count(*) OVER (PARTITION BY o.indicator_id, u.kind)::int AS peers
+        FROM observations o JOIN units u ON u.id = o.unit_id JOIN indicators i ON i.id = o.indicator_id
+        WHERE o.day = ${day}::date),
+      before AS (SELECT indicator_id, unit_id, value FROM observations WHERE day = ${weekAgo}::date)
+      SELECT u.code AS unit_code, u.name AS unit_name, i.name AS indicator, i.unit AS measure, i.direction,
+             r.value AS latest, b.value AS week_ago, i.alert_value AS alert, r.rank, coalesce(r.peers, 0) AS peers
+      FROM ranked r FULL JOIN before b ON b.indicator_id = r.indicator_id AND b.unit_id = r.unit_id
+      JOIN units u ON u.id = coalesce(r.unit_id, b.unit_id)
+      JOIN indicators i ON i.id = coalesce(r.indicator_id, b.indicator_id)
+      WHERE i.active AND (${unitCode ?? null}::text IS NULL OR u.code = ${unitCode ?? null})
+      ORDER BY u.id, i.id`.execute(this.db);
+    return r.rows;
+  }
+
+  /** Problems first seen and problems closed in each week starting on one of `mondays`. */
+  async weeklyCounts(mondays: Day[]): Promise<Array<{ monday: Day; opened: number; closed: number }>> {
+    const r = await sql<{ monday: Day; opened: number; closed: number }>`
+      SELECT m.monday::date::text AS monday,
+             (SELECT count(*) FROM problems WHERE first_seen BETWEEN m.monday AND m.monday + 6)::int AS opened,
+             (SELECT count(*) FROM problems WHERE state = 'closed' AND closed_on BETWEEN m.monday AND m.monday + 6)::int AS closed
+      FROM unnest(${mondays}::date[]) AS m(monday)
+      ORDER BY m.monday`.execute(this.db);
+    return r.rows;
+  }
+
+  async issuedUnitIds(week: string): Promise<Set<number>> {
+    const rows = await this.db.selectFrom('letters').select('unit_id').where('week', '=', week).execute();
+    return new Set(rows.map((r) => r.unit_id));
+  }
+
+  async maxSeq(week: string): Promise<number> {
+    const r = await this.db.selectFrom('letters').select((eb) => eb.fn.max('seq').as('seq')).where('week', '=', week).executeTakeFirst();
+    return r?.seq ?? 0;
+  }
+
+  async insert(
+    rows: Array<{ week: string; unit_id: number; seq: number; letter_no: string; letter_day: Day; outbox_id: number; problem_ids: number[]; assigned_ids: number[] }>,
+  ): Promise<Array<{ id: number; unit_id: number }>> {
+    if (rows.length === 0) return [];
+    return this.db.insertInto('letters').values(rows).returning(['id', 'unit_id']).execute();
+  }
+
+  /** The week's letters with their delivery, in number order. */
+  async list(week: string, unitCode?: string): Promise<IssuedLetter[]> {
+    let q = this.db
+      .selectFrom('letters as l')
+      .innerJoin('units as u', 'u.id', 'l.unit_id')
+      .innerJoin('outbox as m', 'm.id', 'l.outbox_id')
+      .select(['l.id', 'l.week', 'l.seq', 'l.letter_no', 'l.letter_day', 'u.code as unit_code', 'u.name as unit_name', 'l.outbox_id', 'm.message_id', 'm.status', 'm.delivered_at'])
+      .select(sql<number>`cardinality(l.problem_ids)`.as('problem_count'))
+      .select(sql<number>`cardinality(l.assigned_ids)`.as('assigned_count'))
+      .where('l.week', '=', week);
+    if (unitCode) q = q.where('u.code', '=', unitCode);
+    return q.orderBy('l.seq').execute();
+  }
+
+  async count(week: string): Promise<number> {
+    const r = await this.db.selectFrom('letters').select((eb) => eb.fn.countAll<number>().as('n')).where('week', '=', week).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+}
