@@ -10,6 +10,7 @@
  */
 import { sql } from 'kysely';
 import pg from 'pg';
+import { ADMIN_URL, admin, benchDatabaseUrl, secs } from './bench-admin';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load-config';
 import { createDatabase } from '../src/db/database';
@@ -26,7 +27,6 @@ const UNITS = Number(process.env.BENCH_UNITS ?? 50_000);
 const DAY = '2026-11-26';
 const HISTORY_DAYS = 35;
 const DB = 'duban_bench_evaluate';
-const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TARGET = 2;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
@@ -37,9 +37,7 @@ async function main(): Promise<void> {
     await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
     await admin(`CREATE DATABASE ${DB}`);
   }
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${DB}`;
-  const { db, close } = createDatabase(url.toString());
+  const { db, close } = createDatabase(benchDatabaseUrl(DB));
   try {
     let t = Date.now();
     if (!reuse) {
@@ -120,20 +118,6 @@ async function databaseExists(): Promise<boolean> {
   } finally {
     await c.end();
   }
-}
-
-async function admin(statement: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(statement);
-  } finally {
-    await c.end();
-  }
-}
-
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`;
 }
 
 main().catch((err: unknown) => {

@@ -28,8 +28,9 @@ export class LedgerRepository {
     return this.db.selectFrom('ledger_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   }
 
+  /** In slices: a statement carries at most 65,535 parameters, and an event takes 11. */
   async insert(rows: LedgerInsert[]): Promise<void> {
-    if (rows.length > 0) await this.db.insertInto('ledger_events').values(rows).execute();
+    for (let i = 0; i < rows.length; i += 2000) await this.db.insertInto('ledger_events').values(rows.slice(i, i + 2000)).execute();
   }
 
   /** The events after `afterSeq` in chain order, `limit` at a time (keyset paging: the ledger only grows). */

@@ -40,25 +40,32 @@ export class OutboxRepository {
     return r.rows;
   }
 
-  /** Settles a claimed message; a relay whose lease was taken over settles nothing (returns false). */
-  async settle(
-    id: number,
-    token: string,
-    outcome: { status: 'delivered' } | { status: 'pending'; error: string; retryInMs: number } | { status: 'failed'; error: string },
-  ): Promise<boolean> {
+  /** Settles a claimed message that was not delivered; a relay whose lease was taken over settles nothing (returns false). */
+  async settle(id: number, token: string, outcome: { status: 'pending'; error: string; retryInMs: number } | { status: 'failed'; error: string }): Promise<boolean> {
     const r = await this.db
       .updateTable('outbox')
       .set({
         status: outcome.status,
         lease_token: null,
         lease_until: null,
-        ...(outcome.status === 'delivered' ? { delivered_at: sql<Date>`now()`, last_error: null } : { last_error: outcome.error }),
+        last_error: outcome.error,
         ...(outcome.status === 'pending' ? { next_attempt_at: sql<Date>`now() + ${outcome.retryInMs} * interval '1 millisecond'` } : {}),
       })
       .where('id', '=', id)
       .where('lease_token', '=', token)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Marks delivered the messages whose leases these tokens still hold; returns their ids. */
+  async settleDelivered(claims: Array<{ id: number; token: string }>): Promise<number[]> {
+    if (claims.length === 0) return [];
+    const r = await sql<{ id: number }>`
+      UPDATE outbox o SET status = 'delivered', lease_token = NULL, lease_until = NULL, delivered_at = now(), last_error = NULL
+      FROM unnest(${claims.map((c) => c.id)}::bigint[], ${claims.map((c) => c.token)}::uuid[]) AS c(id, token)
+      WHERE o.id = c.id AND o.lease_token = c.token
+      RETURNING o.id`.execute(this.db);
+    return r.rows.map((x) => x.id);
   }
 
   async list(status?: OutboxRow['status']): Promise<OutboxRow[]> {

@@ -121,6 +121,12 @@ describe('the daily ingest job', () => {
     expect(new Set(versions.map((v) => v.rule_id)).size).toBe(versions.length);
     const anomalies = await db.db.selectFrom('anomalies').select(['rule_id', 'day']).execute();
     expect(anomalies.length).toBeGreaterThan(0);
+    // Monday's letters were due and had not gone: caught up at start, by one daemon, once.
+    const digests = await waitFor(
+      () => db.db.selectFrom('job_runs').select(['slot', 'status', 'attempts']).where('job', '=', 'digest').execute(),
+      (r) => r.length === 1 && r[0]!.status === 'succeeded',
+    );
+    expect(digests).toEqual([{ slot: '2026-W48', status: 'succeeded', attempts: 1 }]);
     await Promise.all(daemons.map((d) => d.stop()));
   });
 

@@ -63,6 +63,12 @@ describe('the ledger (台账)', () => {
     expect(await ledger.verify()).toEqual({ checked: before + 8 });
   });
 
+  it('takes more events in one append than one statement can carry (a day that opens thousands of problems)', async () => {
+    const before = (await ledger.verify()).checked;
+    await ledger.append(Array.from({ length: 7000 }, (_, k) => ({ type: 'problem_opened', actor: 'test', problemId: String(k + 1), payload: { k } })));
+    expect(await ledger.verify()).toEqual({ checked: before + 7000 });
+  });
+
   it('says so from the CLI: `duban audit verify`', async () => {
     const { checked } = await ledger.verify();
     expect(await duban('--config', configFile, 'audit', 'verify')).toBe(`台账完整：${checked} 条事件，哈希链逐条核验一致。`);

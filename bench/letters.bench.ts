@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:letters`: one week's 交办函 for 5,000 units composed by duban (problems read, letters numbered and
+ * rendered, 待交办 problems assigned, ledger events and outbox rows written) and delivered by its relay (leases,
+ * delivery records) to a local SMTP server, next to raw nodemailer with the same pool sending the same 5,000 finished
+ * messages to the same server. A benchmark: it prints figures.
+ *
+ * Environment: BENCH_UNITS (default 5000), BENCH_ROUNDS (default 3), BENCH_ADMIN_URL (default
+ * postgres://postgres@127.0.0.1:5432/postgres), BENCH_KEEP_DB=1 to keep the last round's database. Each round builds
+ * its database afresh (not timed).
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { sql } from 'kysely';
+import nodemailer from 'nodemailer';
+import { admin, benchDatabaseUrl, secs } from './bench-admin';
+import pino from 'pino';
+import { loadConfig } from '../src/config/load-config';
+import { createDatabase, DatabaseHandle } from '../src/db/database';
+import { migrateToLatest } from '../src/db/migrator';
+import { createMailTransport } from '../src/delivery/mail-transport';
+import { OutboxRelay } from '../src/delivery/outbox-relay';
+import { DigestService } from '../src/services/digest.service';
+import { EvaluationService } from '../src/services/evaluation.service';
+import { ProblemService } from '../src/services/problem.service';
+import { RulesService } from '../src/services/rules.service';
+import { syncCatalogue } from '../src/services/catalogue-sync.service';
+
+const UNITS = Number(process.env.BENCH_UNITS ?? 5000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DB = 'duban_bench_letters';
+const WEEK = '2026-W48';
+const DATA_DAY = '2026-11-20';
+const POOL = 5;
+const TARGET = 0.5;
+const silent = pino({ level: 'silent' });
+
+interface Sink {
+  url: string;
+  accepted(): Promise<number>;
+  close(): void;
+}
+
+async function main(): Promise<void> {
+  const config = { ...loadConfig(), letters: { ...loadConfig().letters, summaryRecipients: ['director@bench.example'] } };
+  const sink = await startSink();
+  await warmUp(sink.url, config.delivery.from);
+  const rounds: Array<{ duban: number; compose: number; raw: number; raw64: number; letters: number; assigned: number }> = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const handle = await buildWeek(config);
+      try {
+        // duban: the weekly job and the relay, as the daemon runs them.
+        const transport = createMailTransport(sink.url, { maxConnections: POOL });
+        let t = Date.now();
+        const report = await new DigestService({ db: handle.db, config, logger: silent }).issueWeek(WEEK);
+        const composeMs = Date.now() - t;
+        if (process.env.BENCH_PAUSE) { await new Promise((r) => setTimeout(r, Number(process.env.BENCH_PAUSE))); t = Date.now() - composeMs; }
+        const sent = await new OutboxRelay({ db: handle.db, transport, config, logger: silent, batch: Number(process.env.BENCH_BATCH ?? 25) }).processAll();
+        const dubanMs = Date.now() - t;
+        transport.close();
+        if (sent.delivered !== report.letters + 1 || sent.failed + sent.retried > 0) throw new Error(`duban delivered ${JSON.stringify(sent)} for ${report.letters} letters`);
+
+        // Raw: the same finished messages through a bare nodemailer pool, all handed over at once; once with
+        // nodemailer's defaults, once with the base64 bodies duban asks for.
+        const messages = await handle.db.selectFrom('outbox').select(['to_addresses', 'subject', 'html', 'text', 'message_id']).orderBy('id').execute();
+        const rawSend = async (label: string, extra: object) => {
+          const raw = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: POOL } as nodemailer.TransportOptions);
+          const started = Date.now();
+          await Promise.all(
+            messages.map((m) =>
+              raw.sendMail({ from: config.delivery.from, to: m.to_addresses, subject: m.subject, html: m.html, text: m.text, messageId: m.message_id.replace('@', `.${label}@`), ...extra }),
+            ),
+          );
+          raw.close();
+          return Date.now() - started;
+        };
+        const rawMs = await rawSend('raw', {});
+        const raw64Ms = await rawSend('raw64', { textEncoding: 'base64' });
+        rounds.push({ duban: dubanMs, compose: composeMs, raw: rawMs, raw64: raw64Ms, letters: report.letters, assigned: report.assigned });
+        console.log(`  round ${round + 1}: duban ${secs(dubanMs)} (writing ${secs(composeMs)}, ${report.letters} letters, ${report.assigned} problems assigned), raw nodemailer ${secs(rawMs)}, with base64 ${secs(raw64Ms)} (${messages.length} messages)`);
+      } finally {
+        await handle.close();
+      }
+    }
+    const accepted = await sink.accepted();
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const dubanMs = median(rounds.map((r) => r.duban));
+    const rawMs = median(rounds.map((r) => r.raw));
+    const raw64Ms = median(rounds.map((r) => r.raw64));
+    const composeMs = median(rounds.map((r) => r.compose));
+    const letters = rounds[0]!.letters + 1;
+    const ratio = rawMs / dubanMs;
+    console.log('');
+    console.log(`letters benchmark: ${UNITS.toLocaleString('en')} units, one week, pool of ${POOL} SMTP connections, median of ${ROUNDS} rounds, node ${process.version}`);
+    console.log(`  the sink accepted ${accepted.toLocaleString('en')} messages in all`);
+    const rate = (ms: number) => `${(letters / (ms / 1000)).toFixed(0).padStart(6)} messages/s`;
+    console.log(`  duban compose + deliver            ${secs(dubanMs).padStart(9)}  ${rate(dubanMs)}  (of which writing the letters ${secs(composeMs)})`);
+    console.log(`  raw nodemailer pool (defaults)     ${secs(rawMs).padStart(9)}  ${rate(rawMs)}`);
+    console.log(`  raw nodemailer pool (base64)       ${secs(raw64Ms).padStart(9)}  ${rate(raw64Ms)}`);
+    console.log(`  ratio duban ÷ raw (defaults)       ${ratio.toFixed(2).padStart(9)}  target ≥ ${TARGET}  ${ratio >= TARGET ? 'PASS' : 'MISS'}`);
+    console.log(`  ratio duban ÷ raw (base64)         ${(raw64Ms / dubanMs).toFixed(2).padStart(9)}`);
+  } finally {
+    sink.close();
+    if (process.env.BENCH_KEEP_DB !== '1') await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  }
+}
+
+/**
+ * 5,000 units each with a problem overdue since 11/16 and one new this week (with its anomaly), and a week of
+ * indicator values for the table: what a Monday's letters are made from.
+ */
+async function buildWeek(config: ReturnType<typeof loadConfig>): Promise<DatabaseHandle> {
+  await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${DB}`);
+  const handle = createDatabase(benchDatabaseUrl(DB));
+  const { db } = handle;
+  await migrateToLatest(db);
+  await syncCatalogue(db, config);
+  await sql`INSERT INTO units (code, name, kind, parent_code, contacts)
+            SELECT 'u' || g, '单位' || g, 'county', 'xuancheng', jsonb_build_array(jsonb_build_object('name', '联络员', 'email', 'u' || g || '@bench.example'))
+            FROM generate_series(1, ${UNITS - config.units.length}) g`.execute(db);
+  // Every series sits between its alert and benchmark values, except the two each unit is to be written to about.
+  await sql`
+    INSERT INTO observations (day, indicator_id, unit_id, value, first_run_id, run_id)
+    SELECT d::date, i.id, u.id,
+           CASE WHEN d::date = ${DATA_DAY}::date AND i.code = 'zero_visit_ratio' THEN 80
+                WHEN d::date = ${DATA_DAY}::date AND i.code = 'on_time_completion_rate' THEN 99.5
+                ELSE round((i.alert_value + (coalesce(i.benchmark_value, 100) - i.alert_value) * random())::numeric, 2) END,
+           0, 0
+    FROM generate_series(${DATA_DAY}::date - 7, ${DATA_DAY}::date, '7 days') d CROSS JOIN indicators i CROSS JOIN units u`.execute(db);
+  await sql`VACUUM ANALYZE`.execute(db);
+  await new RulesService(db).apply(config.rules.filter((r) => r.kind === 'threshold'), { by: 'bench', reason: 'bench', effectiveFrom: '2026-01-01' });
+  await new EvaluationService({ db, config, logger: silent }).evaluateDay(DATA_DAY, { trigger: 'bench' });
+  await new ProblemService({ db, config, logger: silent }).absorb(DATA_DAY);
+  await sql`UPDATE problems SET state = 'assigned', assigned_on = '2026-11-09', deadline = '2026-11-16'
+            WHERE indicator_id = (SELECT id FROM indicators WHERE code = 'on_time_completion_rate')`.execute(db);
+  return handle;
+}
+
+/** Compiles nodemailer's hot paths before either side is timed, so that neither pays for it. */
+async function warmUp(url: string, from: string): Promise<void> {
+  const raw = nodemailer.createTransport({ url, pool: true, maxConnections: POOL } as nodemailer.TransportOptions);
+  const html = `<table>${'<tr><td>宁国市 按时办结率 99.5%，低于阈值 100%</td></tr>'.repeat(200)}</table>`;
+  await Promise.all(Array.from({ length: 300 }, (_, k) => raw.sendMail({ from, to: `w${k}@bench.example`, subject: '预热', html, text: html })));
+  raw.close();
+}
+
+async function startSink(): Promise<Sink> {
+  const child = fork(path.join(__dirname, 'smtp-sink-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    accepted: () =>
+      new Promise((resolve) => {
+        child.once('message', (m: { accepted: number }) => resolve(m.accepted));
+        child.send('count');
+      }),
+    close: () => child.disconnect(),
+  };
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,25 @@
+/**
+ * The SMTP server both sides of `npm run bench:letters` send to: it accepts every message and throws it away, in its
+ * own process so that its work is not counted against either side. Tells its port, then counts on request.
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+let accepted = 0;
+const server = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  logger: false,
+  // A reverse DNS lookup of 127.0.0.1 before each greeting is work no sender needs here.
+  disableReverseLookup: true,
+  onData(stream, _session, callback) {
+    stream.on('end', () => {
+      accepted++;
+      callback();
+    });
+    stream.resume();
+  },
+});
+server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.server.address() as AddressInfo).port }));
+process.on('message', () => process.send?.({ accepted }));
+process.on('disconnect', () => server.close(() => process.exit(0)));
