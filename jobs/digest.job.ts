@@ -28,6 +28,8 @@ export const digestJob = {
     },
   },
   async handle(ctx, data) {
+    // After a restart the backfilled days are still being ingested and judged: letters wait for them.
+    await ctx.untilQuiet?.();
     const report = await ctx.services.digest.issueWeek(parseIsoWeek(data.week));
     await ctx.enqueue?.('deliver', `digest-${data.week}`, { reason: `digest-${data.week}` });
     return report;

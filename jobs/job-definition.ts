@@ -29,6 +29,11 @@ export interface JobContext {
    * queue (the CLI, tests driving jobs directly) it is left out and the caller runs what follows itself.
    */
   enqueue?: (name: string, slot: string, data: object) => Promise<void>;
+  /**
+   * Resolves once no other job is waiting or running, so that work summing up the days (the weekly letters) sees
+   * every day judged; bounded in time. Left out where there is no queue.
+   */
+  untilQuiet?: () => Promise<void>;
 }
 
 export interface JobDefinition<Data> {

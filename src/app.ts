@@ -23,6 +23,8 @@ export interface App {
   database: DatabaseHandle;
   services: JobContext['services'];
   jobContext: JobContext;
+  /** The time the app acts at: the wall clock, or DUBAN_NOW / the caller's clock. */
+  now(): Date;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export interface OpenAppOptions {
 export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
   const config = loadConfig(opts.configPath);
   const env = loadEnv(opts.env);
+  const now = opts.now ?? (env.now ? () => env.now! : undefined);
   const logger = opts.logger ?? createLogger();
   if (opts.prepare && (await ensureDatabase(env.databaseUrl))) logger.info('database created');
   const database = createDatabase(env.databaseUrl);
@@ -53,12 +56,12 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
   }
   const transport = env.smtpUrl ? createMailTransport(env.smtpUrl) : undefined;
   const services = {
-    ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now: opts.now }),
+    ingest: new IngestService({ db: database.db, pool: database.pool, config, logger, now }),
     evaluation: new EvaluationService({ db: database.db, config, logger }),
     problems: new ProblemService({ db: database.db, config, logger }),
     reconcile: new ReconcileService({ db: database.db, config, logger }),
     alerts: new AlertService({ db: database.db, config, logger }),
-    digest: new DigestService({ db: database.db, config, logger }),
+    digest: new DigestService({ db: database.db, config, logger, now }),
     // Without SMTP_URL messages wait in the outbox until a relay with a transport runs.
     relay: transport ? new OutboxRelay({ db: database.db, transport, config, logger }) : undefined,
   };
@@ -69,6 +72,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     database,
     services,
     jobContext: { config, db: database.db, logger, services },
+    now: now ?? (() => new Date()),
     close: async () => {
       transport?.close();
       await database.close();

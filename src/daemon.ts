@@ -12,6 +12,14 @@ import { JobRunRepository } from './repositories/job-run.repository';
 import { RulesService } from './services/rules.service';
 
 /**
+ * The weekly letters are taken only when no ingest, evaluation or reconciliation waits (BullMQ takes jobs without a
+ * priority first), so that after a restart they follow the backfilled days instead of overtaking them.
+ */
+const DIGEST_PRIORITY = 10;
+/** How long the letters wait at most for other daemons' running jobs to finish. */
+const QUIET_WAIT_MS = 10 * 60_000;
+
+/**
  * On a fresh database the rules file becomes version 1, judging all history the calendar covers, so a new
  * installation monitors from its first day. Every later change goes through `duban rules apply` with a reason.
  */
@@ -39,6 +47,8 @@ export class Daemon {
     private readonly worker: Worker,
     private readonly scheduler: CronScheduler,
     private readonly now: () => Date,
+    /** Tells a job waiting for the queue to go quiet that it will not: the daemon is stopping. */
+    private readonly onStop: () => void,
   ) {}
 
   /** `cron: false` leaves the wall clock out (tests drive the slots themselves). */
@@ -53,16 +63,23 @@ export class Daemon {
       if (!isJobName(name)) throw new Error(`unknown job name: ${name}`);
       await queue.enqueue(name, slot, data, { attempts: app.config.ingest.attempts });
     };
-    const worker = createJobWorker(workerRedis, app.env.queuePrefix, new JobRunner({ ...app.jobContext, enqueue }));
+    let stopping = false;
+    const untilQuiet = async () => {
+      const deadline = Date.now() + QUIET_WAIT_MS;
+      while (!stopping && Date.now() < deadline && (await queue.busyBesides(1))) await new Promise((r) => setTimeout(r, 1000));
+    };
+    const worker = createJobWorker(workerRedis, app.env.queuePrefix, new JobRunner({ ...app.jobContext, enqueue, untilQuiet }));
     worker.on('error', (err) => app.logger.error({ err }, 'worker error'));
     const scheduler = new CronScheduler(app.config.timezone);
-    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, scheduler, now);
+    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, scheduler, now, () => {
+      stopping = true;
+    });
 
     if (opts.cron !== false) {
       const { ingest, digest, deliver } = jobRegistry;
       // Retries of a wake-up are pointless: the next tick comes in five minutes.
       daemon.schedule('ingest', ingest, app.config.ingest.attempts);
-      daemon.schedule('digest', digest, app.config.ingest.attempts);
+      daemon.schedule('digest', digest, app.config.ingest.attempts, DIGEST_PRIORITY);
       daemon.schedule('deliver', deliver, 1);
     }
     await daemon.backfill();
@@ -104,20 +121,21 @@ export class Daemon {
     if (!data) return [];
     const done = await new JobRunRepository(this.app.database.db).succeededSlots('digest', [data.week]);
     if (done.has(data.week)) return [];
-    return [await this.queue.enqueue('digest', data.week, data, { attempts: config.ingest.attempts, retryFailed: true })];
+    return [await this.queue.enqueue('digest', data.week, data, { attempts: config.ingest.attempts, retryFailed: true, priority: DIGEST_PRIORITY })];
   }
 
   /** Enqueues the job's slot at each cron tick that has one due. */
-  private schedule<Data extends object>(name: JobName, def: Required<Pick<JobDefinition<Data>, 'slot' | 'schedule'>>, attempts: number): void {
+  private schedule<Data extends object>(name: JobName, def: Required<Pick<JobDefinition<Data>, 'slot' | 'schedule'>>, attempts: number, priority?: number): void {
     const { config } = this.app;
     this.scheduler.add(name, def.schedule.cron(config), async (at) => {
       const data = def.schedule.dataAt(config, at);
-      if (data) await this.safely(() => this.queue.enqueue(name, def.slot(data), data, { attempts }));
+      if (data) await this.safely(() => this.queue.enqueue(name, def.slot(data), data, { attempts, priority }));
     });
   }
 
   /** Stops taking work, lets the running job finish, then closes Redis and Postgres. */
   async stop(): Promise<void> {
+    this.onStop();
     await this.scheduler.stop();
     await this.worker.close();
     await this.queue.close();

@@ -35,7 +35,7 @@ export function auditCommand(): Command {
     .requiredOption('--out <file>', '输出文件')
     .action(async (opts: { format: ExportFormat; out: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const today = dayIn(app.config.timezone);
+        const today = dayIn(app.config.timezone, app.now());
         const rows = await new AuditRepository(app.database.db).ledgerSheet();
         await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, today)) }, opts.format, opts.out);
         console.log(`已导出台账 ${rows.length} 个问题：${opts.out}`);

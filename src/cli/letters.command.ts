@@ -85,7 +85,7 @@ export function lettersCommand(): Command {
 }
 
 function currentWeek(app: App): string {
-  return isoWeekOf(dayIn(app.config.timezone));
+  return isoWeekOf(dayIn(app.config.timezone, app.now()));
 }
 
 export function describeWeek(r: WeekReport): string {

@@ -87,7 +87,7 @@ export function problemsCommand(): Command {
           .option('--note <text>', '备注'),
       ).action(async (id: number, opts: Record<string, unknown>, sub: Command) => {
         await withApp(sub, {}, async (app) => {
-          const service = new ProblemActionService({ db: app.database.db, config: app.config });
+          const service = new ProblemActionService({ db: app.database.db, config: app.config, now: app.now });
           const { from, problem } = await service.act(id, actionOf(opts), {
             actor: opts.by as string,
             note: opts.note as string | undefined,

@@ -30,7 +30,7 @@ export function rulesCommand(): Command {
         const changes = await service.plan(next);
         console.log(formatRuleChanges(changes));
         if (changes.length === 0) return;
-        const effectiveFrom = opts.effective ?? dayIn(app.config.timezone);
+        const effectiveFrom = opts.effective ?? dayIn(app.config.timezone, app.now());
         if (!opts.yes && !(await confirm(`以上 ${changes.length} 项变更自 ${effectiveFrom} 起生效，确认应用？[y/N] `))) {
           console.log('未应用。');
           return;
@@ -66,7 +66,7 @@ export function rulesCommand(): Command {
     .option('--day <YYYY-MM-DD>', '哪一天', parseDay)
     .action(async (opts: { day?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const day = opts.day ?? dayIn(app.config.timezone);
+        const day = opts.day ?? dayIn(app.config.timezone, app.now());
         const rows = await new RulesService(app.database.db).inForceOn(day);
         if (rows.length === 0) {
           console.log(`${day} 没有现行规则。先运行：duban rules apply --reason "初始规则"`);

@@ -6,6 +6,11 @@ export interface DubanEnv {
   smtpUrl?: string;
   /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
   queuePrefix: string;
+  /**
+   * DUBAN_NOW, an instant such as 2026-11-23T08:30:00+08:00: the commands act as if it were then (rehearsing next
+   * Monday's letters, tests, the demo). Unset, the wall clock.
+   */
+  now?: Date;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
@@ -14,6 +19,13 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: env.DUBAN_QUEUE_PREFIX ?? 'duban',
     ...(env.SMTP_URL ? { smtpUrl: env.SMTP_URL } : {}),
+    ...(env.DUBAN_NOW ? { now: parseInstant(env.DUBAN_NOW) } : {}),
   };
+}
+
+function parseInstant(text: string): Date {
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(text)) throw new Error(`DUBAN_NOW 不是有效的时刻（例如 2026-11-23T08:30:00+08:00）：${text}`);
+  return at;
 }
 

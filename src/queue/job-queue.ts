@@ -8,6 +8,8 @@ export interface EnqueueOptions {
   attempts: number;
   /** A job of this id that failed every attempt is run again (backfill), instead of being left as is. */
   retryFailed?: boolean;
+  /** Taken only when no job without a priority is waiting: for work that should follow the day's pipeline. */
+  priority?: number;
 }
 
 /** The one queue of duban's jobs. Job ids name their slot, so enqueueing a slot twice adds it once. */
@@ -23,6 +25,7 @@ export class JobQueue {
     const job = await this.queue.add(name, data, {
       jobId: id,
       attempts: opts.attempts,
+      ...(opts.priority ? { priority: opts.priority } : {}),
       backoff: { type: 'exponential', delay: 30_000 },
       // Kept a while so a second enqueue of the same slot is recognised in Redis too; job_runs is the lasting guard.
       removeOnComplete: { age: 14 * 86_400 },
@@ -30,6 +33,12 @@ export class JobQueue {
     });
     if (opts.retryFailed && (await job.isFailed())) await job.retry('failed');
     return id;
+  }
+
+  /** Whether jobs other than the caller's own are waiting or running (on any daemon). */
+  async busyBesides(ownActive: number): Promise<boolean> {
+    const counts = await this.queue.getJobCounts('waiting', 'active');
+    return (counts.waiting ?? 0) > 0 || (counts.active ?? 0) > ownActive;
   }
 
   async close(): Promise<void> {

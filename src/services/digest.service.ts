@@ -2,7 +2,7 @@ import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
 import { RenderedMessage, renderMessage } from '../delivery/message-templates';
-import { addDays, Day } from '../domain/day';
+import { addDays, Day, dayIn } from '../domain/day';
 import { IsoWeek, isoWeekOf, mondayOf, weekParts } from '../domain/iso-week';
 import { composeLetter, ComposedLetter, IndicatorStanding, LetterProblem } from '../domain/letter-content';
 import { letterDay, letterNumber, reportingWindow } from '../domain/letter-schedule';
@@ -38,7 +38,7 @@ export interface LetterPreview {
   message: RenderedMessage;
 }
 
-type DigestConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery'>;
+type DigestConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone'>;
 
 /** Letters are written this many units to a transaction: enough to be quick, few enough that a transaction stays short. */
 const UNITS_PER_TRANSACTION = 200;
@@ -62,7 +62,7 @@ interface WeekData {
 export class DigestService {
   private readonly calendar: WorkingCalendar;
 
-  constructor(private readonly deps: { db: Db; config: DigestConfig; logger: Logger }) {
+  constructor(private readonly deps: { db: Db; config: DigestConfig; logger: Logger; now?: () => Date }) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
@@ -214,7 +214,11 @@ export class DigestService {
 
   private async gather(week: IsoWeek, unitCode?: string): Promise<WeekData> {
     const weekday = this.deps.config.letters.weekday;
-    const day = letterDay(this.calendar, week, weekday);
+    // Dated the day they go out: on the letter day, or later when caught up (deadlines then count from that day, not
+    // from a day the unit never had the letter); letters sent ahead of time are dated the letter day.
+    const today = dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
+    const scheduled = letterDay(this.calendar, week, weekday);
+    const day = today > scheduled ? today : scheduled;
     const window = reportingWindow(this.calendar, week, weekday);
     const repo = new LetterRepository(this.deps.db);
     const dataDay = await repo.latestDataDay(day);

@@ -95,7 +95,15 @@ describe('the daily ingest job', () => {
     expect(await ingestRuns(addDays('2026-11-20', -1))).toHaveLength(0);
     expect(await ingestRuns('2026-11-27')).toHaveLength(0);
 
-    // A restart finds nothing left to do.
+    // Monday's letters, due and not sent, follow the backfilled days. A restart then finds nothing left to do.
+    await waitFor(
+      () => db.db.selectFrom('job_runs').select('status').where('job', '=', 'digest').execute(),
+      (r) => r.length === 1 && r[0]!.status === 'succeeded',
+    );
+    const timeline = await db.db.selectFrom('job_runs').select(['job', 'started_at', 'finished_at']).execute();
+    const lastEvaluated = Math.max(...timeline.filter((j) => j.job === 'evaluate').map((j) => j.finished_at!.getTime()));
+    expect(timeline.filter((j) => j.job === 'evaluate')).toHaveLength(4); // the days ingested after the restart
+    expect(timeline.find((j) => j.job === 'digest')!.started_at.getTime()).toBeGreaterThanOrEqual(lastEvaluated);
     expect(await daemon.backfill()).toEqual([]);
     await daemon.stop();
   });

@@ -26,8 +26,9 @@ let configFile: { file: string; remove(): void };
 const ids = { overdue: 0, awaiting: 0, closed: 0, fresh: 0, langxi: 0 };
 
 const DIRECTOR = 'director@xuancheng.example.gov.cn';
+const MONDAY = new Date('2026-11-23T00:30:00Z');
 const relay = (config: DubanConfig) => new OutboxRelay({ db: f.db.db, transport, config, logger: silentLogger, batch: 5 });
-const digest = (config: DubanConfig) => new DigestService({ db: f.db.db, config, logger: silentLogger });
+const digest = (config: DubanConfig) => new DigestService({ db: f.db.db, config, logger: silentLogger, now: () => MONDAY });
 const problem = (id: number) => f.db.db.selectFrom('problems').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const count = async (table: 'outbox' | 'letters' | 'ledger_events') =>
   Number((await f.db.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
@@ -41,7 +42,8 @@ beforeAll(async () => {
   sink = await startSmtpSink();
   transport = createMailTransport(sink.url);
   configFile = writeTestConfig({ sources: [], letters: { summaryRecipients: [DIRECTOR] } });
-  app = await openApp({ configPath: configFile.file, env: { DATABASE_URL: f.db.url }, logger: silentLogger });
+  // Monday 08:30 in Shanghai, week 48's letter day.
+  app = await openApp({ configPath: configFile.file, env: { DATABASE_URL: f.db.url }, logger: silentLogger, now: () => MONDAY });
 
   await new RulesService(f.db.db).apply(
     f.config.rules.filter((r) => r.kind === 'threshold'),
@@ -101,7 +103,7 @@ describe('weekly letters (周交办)', () => {
 
     const dir = tempDir();
     const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: f.db.url, LOG_LEVEL: 'silent' });
+    Object.assign(process.env, { DATABASE_URL: f.db.url, LOG_LEVEL: 'silent', DUBAN_NOW: MONDAY.toISOString() });
     try {
       const out = await duban('--config', configFile.file, 'letters', 'preview', '--unit', 'ningguo', '--week', '2026-W48', '--html', dir.file('letter.html'));
       expect(out).toContain('函号：宣数督〔2026〕48-01号（预览，发送时按当时顺序编号）');
@@ -209,7 +211,7 @@ describe('weekly letters (周交办)', () => {
 
   it('sends the week from the CLI through the same job, once', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { DATABASE_URL: f.db.url, LOG_LEVEL: 'silent', SMTP_URL: sink.url });
+    Object.assign(process.env, { DATABASE_URL: f.db.url, LOG_LEVEL: 'silent', DUBAN_NOW: MONDAY.toISOString(), SMTP_URL: sink.url });
     try {
       const out = await duban('--config', configFile.file, 'letters', 'send', '--week', '2026-W50');
       expect(out).toContain('2026-W50（发函日 2026-12-07）：新写交办函 2 封，交办问题 0 项；调度会材料已写入发件箱');
@@ -221,5 +223,17 @@ describe('weekly letters (周交办)', () => {
       process.env = saved;
     }
     expect(sink.received.map((m) => m.messageId).sort()).toEqual(['<letter-2026-W50-langxi@duban>', '<letter-2026-W50-ningguo@duban>', '<summary-2026-W50-director@duban>']);
+  });
+
+  it('dates letters caught up late on the day they go out, so deadlines count from then', async () => {
+    const wednesday = new Date('2026-12-16T02:00:00Z');
+    await ingestRows(f, '2026-12-14', [['广德市', '零跑动事项占比', '80']]);
+    await new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger }).evaluateDay('2026-12-14', { trigger: 'test' });
+    await new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger }).absorb('2026-12-14');
+    const late = new DigestService({ db: f.db.db, config: app.config, logger: silentLogger, now: () => wednesday });
+    expect(await late.issueWeek('2026-W51')).toMatchObject({ letterDay: '2026-12-16', assigned: 1 });
+    const guangde = await problemIdOf(f.db.db, 'guangde', 'zero_visit_ratio', 'threshold');
+    // Five working days from Wednesday 12/16, not from Monday 12/14, the day the letter was due.
+    expect(await problem(guangde)).toMatchObject({ state: 'assigned', assigned_on: '2026-12-16', deadline: '2026-12-23' });
   });
 });
