@@ -7,7 +7,7 @@ import { migrateToLatest } from './db/migrator';
 import { createLogger, Logger } from './logger';
 import { syncCatalogue } from './services/catalogue-sync.service';
 import { EvaluationService } from './services/evaluation.service';
-import { createMailTransport } from './delivery/mail-transport';
+import { createMailTransport, MailTransport } from './delivery/mail-transport';
 import { OutboxRelay } from './delivery/outbox-relay';
 import { AlertService } from './services/alert.service';
 import { DigestService } from './services/digest.service';
@@ -23,6 +23,8 @@ export interface App {
   database: DatabaseHandle;
   services: JobContext['services'];
   jobContext: JobContext;
+  /** The relay's SMTP transport; absent without SMTP_URL. */
+  mailTransport?: MailTransport;
   /** The time the app acts at: the wall clock, or DUBAN_NOW / the caller's clock. */
   now(): Date;
   close(): Promise<void>;
@@ -72,6 +74,7 @@ export async function openApp(opts: OpenAppOptions = {}): Promise<App> {
     database,
     services,
     jobContext: { config, db: database.db, logger, services },
+    ...(transport ? { mailTransport: transport } : {}),
     now: now ?? (() => new Date()),
     close: async () => {
       transport?.close();

@@ -1,14 +1,20 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isJobName, JobDefinition, JobName, jobRegistry } from '../jobs';
+import { isJobName, JobDefinition, jobId, JobName, jobRegistry } from '../jobs';
 import { App, openApp, OpenAppOptions } from './app';
-import { addDays, dayRange } from './domain/day';
+import type { DubanConfig } from './config/load-config';
+import { addDays, dayIn, dayRange } from './domain/day';
+import { OpsMetrics } from './ops/metrics';
+import { OpsServer } from './ops/ops-server';
+import { ReadinessCheck } from './ops/readiness';
+import { settlesWithin } from './ops/timeouts';
 import { CronScheduler, lastFireTime } from './queue/cron-scheduler';
 import { JobQueue } from './queue/job-queue';
 import { JobRunner } from './queue/job-runner';
 import { createJobWorker } from './queue/job-worker';
 import { createRedis } from './queue/redis-connection';
 import { JobRunRepository } from './repositories/job-run.repository';
+import { OpsRepository } from './repositories/ops.repository';
 import { RulesService } from './services/rules.service';
 
 /**
@@ -18,6 +24,18 @@ import { RulesService } from './services/rules.service';
 const DIGEST_PRIORITY = 10;
 /** How long the letters wait at most for other daemons' running jobs to finish. */
 const QUIET_WAIT_MS = 10 * 60_000;
+/**
+ * After the grace has run out, how long a stop still waits for Postgres connections to be returned. A job left running
+ * holds one until its statement ends; the process exit closes it instead, and Postgres rolls its transaction back.
+ */
+const POOL_DRAIN_MS = 5000;
+
+export interface DaemonOptions extends OpenAppOptions {
+  /** `false` leaves the wall clock out (tests drive the slots themselves). */
+  cron?: boolean;
+  /** Overrides the config's `ops` section, e.g. port 0 in tests. */
+  ops?: Partial<DubanConfig['ops']>;
+}
 
 /**
  * On a fresh database the rules file becomes version 1, judging all history the calendar covers, so a new
@@ -45,19 +63,41 @@ export class Daemon {
     private readonly redis: Redis[],
     readonly queue: JobQueue,
     private readonly worker: Worker,
+    private readonly runner: JobRunner,
     private readonly scheduler: CronScheduler,
+    private readonly opsServer: OpsServer,
+    /** The port /healthz, /readyz and /metrics answer on: the configured one, or the one picked for port 0. */
+    readonly opsPort: number,
+    /** How long a stop waits for the running job before handing it back. */
+    readonly shutdownGraceMs: number,
     private readonly now: () => Date,
     /** Tells a job waiting for the queue to go quiet that it will not: the daemon is stopping. */
     private readonly onStop: () => void,
   ) {}
 
-  /** `cron: false` leaves the wall clock out (tests drive the slots themselves). */
-  static async start(opts: OpenAppOptions & { cron?: boolean } = {}): Promise<Daemon> {
+  static async start(opts: DaemonOptions = {}): Promise<Daemon> {
     const app = await openApp({ ...opts, prepare: true });
     const now = opts.now ?? (() => new Date());
     await adoptInitialRules(app);
+    const ops = { ...app.config.ops, ...opts.ops };
     const redis = createRedis(app.env.redisUrl);
     const queue = new JobQueue(redis, app.env.queuePrefix);
+    const metrics = new OpsMetrics({ repo: new OpsRepository(app.database.db), today: () => dayIn(app.config.timezone, now()) });
+    const opsServer = new OpsServer({
+      readiness: new ReadinessCheck({ db: app.database.db, redis, smtp: app.mailTransport }),
+      metrics,
+      logger: app.logger,
+    });
+    let opsPort: number;
+    try {
+      // Before the worker exists: a daemon that cannot serve its endpoints stops before it takes any job.
+      opsPort = await opsServer.listen(ops.host, ops.port);
+    } catch (err) {
+      await queue.close();
+      redis.disconnect();
+      await app.close();
+      throw new Error(`运维接口无法在 ${ops.host}:${ops.port} 上监听：${(err as Error).message}。请在 duban.yaml 的 ops.port 中换一个端口`);
+    }
     const workerRedis = redis.duplicate();
     const enqueue = async (name: string, slot: string, data: object) => {
       if (!isJobName(name)) throw new Error(`unknown job name: ${name}`);
@@ -68,10 +108,11 @@ export class Daemon {
       const deadline = Date.now() + QUIET_WAIT_MS;
       while (!stopping && Date.now() < deadline && (await queue.busyBesides(1))) await new Promise((r) => setTimeout(r, 1000));
     };
-    const worker = createJobWorker(workerRedis, app.env.queuePrefix, new JobRunner({ ...app.jobContext, enqueue, untilQuiet }));
+    const runner = new JobRunner({ ...app.jobContext, enqueue, untilQuiet }, { observer: metrics });
+    const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner);
     worker.on('error', (err) => app.logger.error({ err }, 'worker error'));
     const scheduler = new CronScheduler(app.config.timezone);
-    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, scheduler, now, () => {
+    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, scheduler, opsServer, opsPort, ops.shutdownGraceMs, now, () => {
       stopping = true;
     });
 
@@ -83,7 +124,10 @@ export class Daemon {
       daemon.schedule('deliver', deliver, 1);
     }
     await daemon.backfill();
-    app.logger.info({ timezone: app.config.timezone, sources: app.config.sources.map((s) => s.name) }, 'duban started');
+    app.logger.info(
+      { timezone: app.config.timezone, sources: app.config.sources.map((s) => s.name), ops: `http://${ops.host}:${opsPort}` },
+      'duban started',
+    );
     return daemon;
   }
 
@@ -133,14 +177,34 @@ export class Daemon {
     });
   }
 
-  /** Stops taking work, lets the running job finish, then closes Redis and Postgres. */
+  /**
+   * Stops taking work and lets the running job finish, for at most `ops.shutdownGraceMs`; then closes the ops
+   * endpoints, Redis and Postgres. A job still running then is handed back rather than waited for: this worker stops
+   * renewing its BullMQ lock, so once the lock expires another daemon (or this one's next start) takes it up again,
+   * and job_runs still lets the slot succeed only once.
+   */
   async stop(): Promise<void> {
     this.onStop();
     await this.scheduler.stop();
-    await this.worker.close();
+    // BullMQ's close stops fetching at once and resolves when the running job is done; a later close(true) would only
+    // return this same promise, so past the grace it is left to finish in the background instead of being awaited.
+    const closing = this.worker.close();
+    const finished = await settlesWithin(closing, this.shutdownGraceMs);
+    if (!finished) {
+      closing.catch(() => undefined);
+      const running = this.runner.current;
+      this.app.logger.warn(
+        { job: running ? jobId(running.job, running.slot) : undefined, graceMs: this.shutdownGraceMs },
+        'shutdown grace expired: the running job is handed back to the queue; another worker retries it once its lock expires',
+      );
+    }
+    // While the job ran the endpoints still answered; they go before the connections they report on.
+    await this.opsServer.close();
     await this.queue.close();
+    // Disconnecting the worker's connection also ends the renewal of a handed-back job's lock.
     for (const r of this.redis) r.disconnect();
-    await this.app.close();
+    if (finished) await this.app.close();
+    else if (!(await settlesWithin(this.app.close(), POOL_DRAIN_MS))) this.app.logger.warn('postgres connections still held by the handed-back job; the process exit closes them');
     this.app.logger.info('duban stopped');
   }
 

@@ -1,21 +1,34 @@
 import { Command } from 'commander';
 import { Daemon } from '../daemon';
 
+/** Beyond the grace for the running job, what closing the endpoints, Redis and Postgres may take before we exit anyway. */
+const CLOSE_MARGIN_MS = 15_000;
+
 export function startCommand(): Command {
   return new Command('start')
-    .description('启动守护进程：按计划采集、回补缺失的日子；SIGTERM/SIGINT 时等当前任务完成后退出')
+    .description('启动守护进程：按计划采集、回补缺失的日子，并提供 /healthz、/readyz、/metrics；SIGTERM/SIGINT 时等当前任务完成（最多 ops.shutdownGraceMs）后退出')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config } = cmd.optsWithGlobals<{ config?: string }>();
       const daemon = await Daemon.start({ configPath: config });
+      const { logger } = daemon.app;
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // A second Ctrl-C: the operator will not wait. The job's lock expires and another worker retries it.
+          logger.warn({ signal }, 'second signal: exiting without waiting');
+          process.exit(1);
+        }
         stopping = true;
-        daemon.app.logger.info({ signal }, 'stopping');
+        logger.info({ signal, graceMs: daemon.shutdownGraceMs }, 'stopping');
+        // A backstop in case closing itself hangs (e.g. Redis gone): a supervisor's stop must not wait forever.
+        setTimeout(() => {
+          logger.error('stop did not finish in time: exiting');
+          process.exit(1);
+        }, daemon.shutdownGraceMs + CLOSE_MARGIN_MS).unref();
         daemon.stop().then(
           () => process.exit(0),
           (err) => {
-            daemon.app.logger.error({ err }, 'unclean stop');
+            logger.error({ err }, 'unclean stop');
             process.exit(1);
           },
         );

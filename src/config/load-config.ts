@@ -29,6 +29,7 @@ export interface DubanConfig {
   delivery: MainFile['delivery'];
   bureau: MainFile['bureau'];
   letters: MainFile['letters'];
+  ops: MainFile['ops'];
   /** The message templates, read and parsed once. */
   templates: MessageTemplates;
   sources: SourceConfig[];
@@ -95,6 +96,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     delivery: main.delivery,
     bureau: main.bureau,
     letters: main.letters,
+    ops: main.ops,
     templates,
     sources,
     indicators,

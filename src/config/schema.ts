@@ -95,6 +95,8 @@ const demoSourceSchema = z
     seed: z.number().int().default(1),
     anomalyRate: z.number().min(0).max(1).default(0.02),
     missingRate: z.number().min(0).max(1).default(0.005),
+    /** Anomalies planted on purpose: the series is far under its alert value on every day from `from` to `to`. */
+    planted: z.array(z.object({ unit: code, indicator: code, from: day, to: day }).strict()).default([]),
   })
   .strict();
 
@@ -215,6 +217,18 @@ export const mainFileSchema = z
         confirmWorkingDays: 3,
         escalation: { remind: 1, supervise: 3, notify: 6 },
       }),
+    /** The daemon's health, readiness and metrics endpoints, and how long a stop waits for the running job. */
+    ops: z
+      .object({
+        /** Loopback by default: the endpoints carry no authentication, so exposing them is a deliberate choice. */
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port (tests, several daemons on one machine). */
+        port: z.number().int().min(0).max(65535).default(9464),
+        /** After this long a stop stops waiting for the running job; its BullMQ lock expires and another worker retries it. */
+        shutdownGraceMs: z.number().int().min(0).default(30_000),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 9464, shutdownGraceMs: 30_000 }),
   })
   .strict();
 

@@ -1,7 +1,8 @@
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 
-export type MailTransport = Pick<Transporter, 'sendMail' | 'close'>;
+/** `verify` is for /readyz: it connects and logs in without sending. */
+export type MailTransport = Pick<Transporter, 'sendMail' | 'close' | 'verify'>;
 
 /** A pooled SMTP transport: a handful of connections reused across messages, as a relay sends in bursts. */
 export function createMailTransport(smtpUrl: string, opts: { maxConnections?: number } = {}): MailTransport {

@@ -7,7 +7,7 @@ export class DemoSource implements IngestSource {
   readonly name: string;
   readonly percentScale = 'percent' as const;
 
-  constructor(private readonly options: Pick<DemoSourceConfig, 'name' | 'seed' | 'anomalyRate' | 'missingRate'>) {
+  constructor(private readonly options: Pick<DemoSourceConfig, 'name' | 'seed' | 'anomalyRate' | 'missingRate'> & Partial<Pick<DemoSourceConfig, 'planted'>>) {
     this.name = options.name;
   }
 
@@ -25,6 +25,7 @@ export class DemoSource implements IngestSource {
             kind: indicator.kind,
             alert: indicator.alert,
             benchmark: indicator.benchmark,
+            forced: (this.options.planted ?? []).some((p) => p.unit === unit.code && p.indicator === indicator.code && p.from <= ctx.day && ctx.day <= p.to),
           },
           ctx.day,
         );

@@ -15,6 +15,8 @@ export interface DemoSeries {
   benchmark: number | null;
   anomalyRate: number;
   missingRate: number;
+  /** This day is one of a planted anomaly's. */
+  forced?: boolean;
 }
 
 export type DemoValue = { kind: 'value'; value: string; planted: boolean } | { kind: 'missing' };
@@ -23,7 +25,7 @@ export function demoValue(s: DemoSeries, day: Day): DemoValue {
   const seriesKey = `${s.seed}|${s.unitCode}|${s.indicatorCode}`;
   const dayRandom = mulberry32(hash32(`${seriesKey}|${day}`));
   const roll = dayRandom();
-  if (roll < s.missingRate) return { kind: 'missing' };
+  if (roll < s.missingRate && !s.forced) return { kind: 'missing' };
 
   const alert = s.alert ?? (s.kind === 'percent' ? 90 : 100);
   const benchmark = s.benchmark ?? (s.kind === 'percent' ? 100 : alert * 1.2);
@@ -34,7 +36,7 @@ export function demoValue(s: DemoSeries, day: Day): DemoValue {
   const weekend = weekday(day) === 0 || weekday(day) === 6 ? -0.15 * gap : 0;
   const noise = (dayRandom() - 0.5) * 0.3 * gap;
   let value = base + weekend + noise;
-  const planted = roll < s.missingRate + s.anomalyRate;
+  const planted = s.forced === true || (roll >= s.missingRate && roll < s.missingRate + s.anomalyRate);
   if (planted) value = alert - gap * (0.5 + 2 * dayRandom()) - 1;
   if (s.kind === 'percent') value = Math.min(100, Math.max(0, value));
   if (s.kind === 'count') value = Math.max(0, Math.round(value));

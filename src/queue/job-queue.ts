@@ -35,10 +35,14 @@ export class JobQueue {
     return id;
   }
 
-  /** Whether jobs other than the caller's own are waiting or running (on any daemon). */
+  /**
+   * Whether other daemons are at work: a job runs besides the caller's own, or jobs wait and another worker is there
+   * to take them. Jobs waiting for the caller's own worker only would wait for the caller: those do not count.
+   */
   async busyBesides(ownActive: number): Promise<boolean> {
     const counts = await this.queue.getJobCounts('waiting', 'active');
-    return (counts.waiting ?? 0) > 0 || (counts.active ?? 0) > ownActive;
+    if ((counts.active ?? 0) > ownActive) return true;
+    return (counts.waiting ?? 0) > 0 && (await this.queue.getWorkersCount()) > 1;
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ export interface RuleOutcome {
   ruleId: string;
   version: number;
   kind: RuleDefinition['kind'];
+  severity: RuleDefinition['severity'];
   found: number;
   new: number;
   /** Time spent finding and recording, for operators watching a growing catalogue. */
@@ -53,7 +54,7 @@ export class EvaluationService {
       const outcomes: RuleOutcome[] = [];
       for (const version of await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf)) {
         const rule = version.definition as RuleDefinition;
-        const base = { ruleId: rule.id, version: version.version, kind: rule.kind };
+        const base = { ruleId: rule.id, version: version.version, kind: rule.kind, severity: rule.severity };
         const started = Date.now();
         const { found, insufficientHistory } = await this.find(candidates, rule, day);
         const raising = { id: rule.id, versionId: version.id, kind: rule.kind, severity: rule.severity };

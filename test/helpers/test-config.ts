@@ -16,6 +16,8 @@ export function writeTestConfig(main: Record<string, unknown>): { file: string; 
       catalogue: { indicators: path.join(shipped, 'indicators.yaml'), units: path.join(shipped, 'units.yaml') },
       calendar: path.join(shipped, 'calendar'),
       rules: path.join(shipped, 'rules.yaml'),
+      // A free port each: tests run daemons side by side, and a developer's own daemon may hold the default.
+      ops: { port: 0 },
       ...main,
       letters: { templates: path.join(shipped, 'templates'), ...(main.letters as object | undefined) },
     }),

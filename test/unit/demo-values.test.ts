@@ -31,4 +31,13 @@ describe('demoValue', () => {
     expect(planted.every((v) => v.kind === 'value' && Number(v.value) < 99)).toBe(true);
     expect(missing.length).toBeGreaterThan(0);
   });
+
+  it('plants an anomaly on a forced day, even one that would have had no value, and nothing else', () => {
+    const quiet = { ...series, anomalyRate: 0, missingRate: 0.3 };
+    for (const d of days.slice(0, 60)) {
+      const v = demoValue({ ...quiet, forced: true }, d);
+      expect(v.kind === 'value' && v.planted && Number(v.value) < 99).toBe(true);
+    }
+    expect(days.map((d) => demoValue(quiet, d)).some((v) => v.kind === 'value' && v.planted)).toBe(false);
+  });
 });

@@ -1,0 +1,247 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { stringify } from 'yaml';
+import { DEFAULT_CONFIG_PATH } from '../config/load-config';
+import { Daemon } from '../daemon';
+import type { Db } from '../db/database';
+import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
+import { addDays, Day, dayRange } from '../domain/day';
+import { letterDay, weekDueOn } from '../domain/letter-schedule';
+import { WorkingCalendar } from '../domain/working-calendar';
+import { writeTable } from '../export/table-export';
+import type { Logger } from '../logger';
+import { AuditRepository } from '../repositories/audit.repository';
+import { LedgerService, VerifyReport } from '../services/ledger.service';
+import { ProblemActionService } from '../services/problem-action.service';
+import { startMailArchive } from './mail-archive';
+
+export interface DemoOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  /** BullMQ key prefix of the demo's queue, apart from any real daemon's. */
+  queuePrefix: string;
+  /** Where the configuration, the mail and the 台账 go. */
+  outDir: string;
+  /** Simulated weeks (default 6), from Monday 2026-10-19. */
+  weeks?: number;
+  logger: Logger;
+  /** Told each simulated day as it is done. */
+  progress?: (line: string) => void;
+}
+
+export interface DemoOutcome {
+  days: number;
+  problems: { opened: number; closed: number; reopened: number; awaitingVerification: number; overdue: number };
+  escalations: Record<'remind' | 'supervise' | 'notify', number>;
+  messages: { letters: number; alerts: number; summaries: number; archived: number };
+  /** Units that got more than one letter in one week: always none. */
+  doubledLetters: number;
+  ledger: VerifyReport;
+  stories: Array<{ story: string; problemId: number | null; state: string | null; reopenCount: number; escalation: string | null }>;
+  files: { mail: string; ledger: string; config: string };
+}
+
+const START: Day = '2026-10-19';
+
+/**
+ * Anomalies planted in the demo data, each the start of a story the demo then plays out as the departments would:
+ * fixed and closed; fixed, regressed and reopened; ignored until 通报; a cross-department fix still awaiting its
+ * checker at the end. Everything else the demo source produces at random is handled by the departments' habit below.
+ */
+const STORIES = [
+  { story: '宁国市 全程网办率：整改销号后再次异常，自动重新打开，再次整改销号', unit: 'ningguo', indicator: 'full_online_rate', planted: [['2026-10-20', '2026-10-21'], ['2026-11-04', '2026-11-05']] },
+  { story: '郎溪县 按时办结率：交办后一直未反馈，逾期后逐级提醒、督办、通报', unit: 'langxi', indicator: 'on_time_completion_rate', planted: [['2026-10-21', '2026-10-21']] },
+  { story: '广德市 好评率：交办后及时整改，数据确认、核验签字后销号', unit: 'guangde', indicator: 'satisfaction_rate', planted: [['2026-10-27', '2026-10-28']] },
+  { story: '市数据资源局 电子证照用证率：跨部门问题（15 个工作日），已反馈，待核验', unit: 'data_bureau', indicator: 'e_license_usage_rate', planted: [['2026-11-03', '2026-11-03']] },
+] as const;
+const IGNORED = STORIES[1];
+const AWAITING = STORIES[3];
+
+/**
+ * 日监测、周交办、对账销号 over simulated weeks, through the real daemon: its BullMQ queue and worker, its jobs
+ * (ingest from the demo source → evaluate → reconcile → alerts; the weekly digest → letters and the director's
+ * summary; the relay), its Postgres, and a real SMTP server that keeps every message. The clock is the demo's: each
+ * simulated day is one turn of the loop.
+ */
+export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
+  const weeks = opts.weeks ?? 6;
+  const mailDir = path.join(opts.outDir, 'mail');
+  const configFile = writeDemoConfig(opts.outDir);
+  const archive = await startMailArchive(mailDir);
+  let clock = new Date(`${START}T07:00:00+08:00`);
+  const at = (day: Day, time: string) => (clock = new Date(`${day}T${time}:00+08:00`));
+  const daemon = await Daemon.start({
+    configPath: configFile,
+    env: { DATABASE_URL: opts.databaseUrl, REDIS_URL: opts.redisUrl, DUBAN_QUEUE_PREFIX: opts.queuePrefix, SMTP_URL: archive.url },
+    logger: opts.logger,
+    now: () => clock,
+    cron: false,
+    // Its endpoints on a free port, beside a real daemon's.
+    ops: { port: 0 },
+  }).catch(async (err: unknown) => {
+    await archive.close();
+    throw err;
+  });
+  try {
+    const { db, config } = { db: daemon.app.database.db, config: daemon.app.config };
+    const calendar = new WorkingCalendar(config.calendar);
+    const actions = new ProblemActionService({ db, config, now: () => clock });
+    const days = dayRange(START, addDays(START, 7 * weeks));
+    for (const day of days) {
+      at(day, '08:00');
+      await runToIdle(daemon, 'ingest', addDays(day, -1), { day: addDays(day, -1), trigger: 'demo' });
+      const week = weekDueOn(calendar, day, config.letters.weekday);
+      if (week && letterDay(calendar, week, config.letters.weekday) === day) {
+        at(day, '08:30');
+        await runToIdle(daemon, 'digest', week, { week }, 10);
+      }
+      at(day, '17:00');
+      const done = await departmentsAct(db, actions, calendar, day);
+      opts.progress?.(`${day} ${week && letterDay(calendar, week) === day ? `${week} 交办函已发 ` : ''}${done}`);
+    }
+    const lastDay = days[days.length - 1]!;
+    const ledgerFile = path.join(opts.outDir, '台账.xlsx');
+    const rows = await new AuditRepository(db).ledgerSheet();
+    await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, lastDay)) }, 'xlsx', ledgerFile);
+    return {
+      days: days.length,
+      ...(await tally(db, lastDay)),
+      messages: { ...(await messageCounts(db)), archived: archive.received.length },
+      ledger: await new LedgerService(db).verify(),
+      stories: await Promise.all(STORIES.map(async (s) => ({ story: s.story, ...(await storyState(db, s.unit, s.indicator)) }))),
+      files: { mail: mailDir, ledger: ledgerFile, config: configFile },
+    };
+  } finally {
+    await daemon.stop();
+    await archive.close();
+  }
+}
+
+/** Enqueues a slot and waits until the queue has run it and everything it led to; a failed job stops the demo. */
+async function runToIdle(daemon: Daemon, name: 'ingest' | 'digest', slot: string, data: object, priority?: number): Promise<void> {
+  await daemon.queue.enqueue(name, slot, data, { attempts: 1, priority });
+  const queue = daemon.queue.queue;
+  for (;;) {
+    const c = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed', 'failed');
+    if (c.failed) {
+      const [job] = await queue.getFailed(0, 0);
+      throw new Error(`演示中止：任务 ${job?.id} 失败：${job?.failedReason}`);
+    }
+    if (!c.waiting && !c.active && !c.prioritized && !c.delayed) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * What the departments and the checker do at the end of a day. The stories follow their script; the problems the
+ * demo source raised at random are answered two working days after their letter when their id is even (and
+ * verified once the data confirm it), and ignored when it is odd, so some close and some go overdue.
+ */
+async function departmentsAct(db: Db, actions: ProblemActionService, calendar: WorkingCalendar, day: Day): Promise<string> {
+  const live = await db
+    .selectFrom('problems as p')
+    .innerJoin('units as u', 'u.id', 'p.unit_id')
+    .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
+    .select(['p.id', 'p.state', 'p.assigned_on', 'p.data_confirmed', 'p.signed_off_by', 'u.code as unit', 'i.code as indicator', 'p.kind'])
+    .where('p.state', 'in', ['assigned', 'pending_verification'])
+    .orderBy('p.id')
+    .execute();
+  let responded = 0;
+  let closed = 0;
+  for (const p of live) {
+    const story = STORIES.find((s) => s.unit === p.unit && s.indicator === p.indicator && p.kind === 'threshold');
+    if (story === IGNORED || (!story && p.id % 2 === 1)) continue;
+    if (!workingDayIsWorking(calendar, day)) continue;
+    const waited = calendar.workingDaysBetween(p.assigned_on!, day);
+    if (p.state === 'assigned' && waited >= (story === AWAITING ? 6 : 2)) {
+      await actions.act(p.id, { type: 'respond', measures: MEASURES[p.indicator] ?? '已查明原因并整改' }, { actor: `${p.unit} 联络员`, on: day, evidence: [`整改报告-${p.id}.pdf`] });
+      responded++;
+    } else if (p.state === 'pending_verification' && p.data_confirmed && story !== AWAITING) {
+      if (!p.signed_off_by) await actions.act(p.id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: day, note: '材料齐全，数据已恢复' });
+      await actions.act(p.id, { type: 'close' }, { actor: '督查科', on: day });
+      closed++;
+    }
+  }
+  return responded + closed > 0 ? `（反馈 ${responded}，销号 ${closed}）` : '';
+}
+
+function workingDayIsWorking(calendar: WorkingCalendar, day: Day): boolean {
+  return calendar.isWorkingDay(day);
+}
+
+const MEASURES: Record<string, string> = {
+  full_online_rate: '已排查网办系统故障并恢复，补办线上申报',
+  satisfaction_rate: '已逐条回访差评并整改窗口服务',
+  e_license_usage_rate: '已与市场监管、公安等部门对接证照调用接口',
+};
+
+async function tally(db: Db, lastDay: Day) {
+  const r = await sql<{ opened: number; closed: number; reopened: number; awaiting: number; overdue: number; remind: number; supervise: number; notify: number }>`
+    SELECT (SELECT count(*) FROM problems)::int AS opened,
+           count(*) FILTER (WHERE state = 'closed')::int AS closed,
+           count(*) FILTER (WHERE reopen_count > 0)::int AS reopened,
+           count(*) FILTER (WHERE state = 'pending_verification')::int AS awaiting,
+           count(*) FILTER (WHERE state IN ('assigned', 'pending_verification') AND deadline < ${lastDay}::date)::int AS overdue,
+           (SELECT count(*) FROM ledger_events WHERE type = 'problem_escalated' AND payload->>'level' = 'remind')::int AS remind,
+           (SELECT count(*) FROM ledger_events WHERE type = 'problem_escalated' AND payload->>'level' = 'supervise')::int AS supervise,
+           (SELECT count(*) FROM ledger_events WHERE type = 'problem_escalated' AND payload->>'level' = 'notify')::int AS notify
+    FROM problems`.execute(db);
+  const t = r.rows[0]!;
+  return {
+    problems: { opened: t.opened, closed: t.closed, reopened: t.reopened, awaitingVerification: t.awaiting, overdue: t.overdue },
+    escalations: { remind: t.remind, supervise: t.supervise, notify: t.notify },
+    doubledLetters: (await sql<{ n: number }>`SELECT count(*)::int AS n FROM (SELECT 1 FROM outbox WHERE kind = 'letter' GROUP BY recipient_key, period HAVING count(*) > 1) d`.execute(db)).rows[0]!.n,
+  };
+}
+
+async function messageCounts(db: Db) {
+  const rows = await db.selectFrom('outbox').select(['kind']).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'delivered').groupBy('kind').execute();
+  const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
+  return { letters: n('letter'), alerts: n('alert'), summaries: n('summary') };
+}
+
+async function storyState(db: Db, unit: string, indicator: string) {
+  const p = await db
+    .selectFrom('problems as p')
+    .innerJoin('units as u', 'u.id', 'p.unit_id')
+    .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
+    .select(['p.id', 'p.state', 'p.reopen_count', 'p.escalation'])
+    .where('u.code', '=', unit)
+    .where('i.code', '=', indicator)
+    .where('p.kind', '=', 'threshold')
+    .orderBy('p.id', 'desc')
+    .executeTakeFirst();
+  return { problemId: p?.id ?? null, state: p?.state ?? null, reopenCount: p?.reopen_count ?? 0, escalation: p?.escalation ?? null };
+}
+
+/** The shipped catalogue, rules, calendar and templates, with the demo source and its planted anomalies. */
+function writeDemoConfig(outDir: string): string {
+  const shipped = path.dirname(DEFAULT_CONFIG_PATH);
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, 'duban.yaml');
+  writeFileSync(
+    file,
+    `# 演示配置（npm run demo 生成）。\n${stringify({
+      timezone: 'Asia/Shanghai',
+      catalogue: { indicators: path.join(shipped, 'indicators.yaml'), units: path.join(shipped, 'units.yaml') },
+      calendar: path.join(shipped, 'calendar'),
+      rules: path.join(shipped, 'rules.yaml'),
+      ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 0, attempts: 1 },
+      problems: { categoryByIndicator: { e_license_usage_rate: 'cross_department' } },
+      delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', retryBaseMs: 1000 },
+      letters: { templates: path.join(shipped, 'templates'), summaryRecipients: ['director@xuancheng.example.gov.cn'] },
+      sources: [
+        {
+          name: 'demo',
+          type: 'demo',
+          seed: 20261019,
+          anomalyRate: 0.002,
+          missingRate: 0.0005,
+          planted: STORIES.flatMap((s) => s.planted.map(([from, to]) => ({ unit: s.unit, indicator: s.indicator, from, to }))),
+        },
+      ],
+    })}`,
+  );
+  return file;
+}

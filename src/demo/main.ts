@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: six simulated weeks of 日监测、周交办、对账销号 on this machine's PostgreSQL and Redis, in a database
+ * of its own (duban_demo, made afresh each run) and a queue prefix of its own, with an in-process mail server that
+ * keeps every message under demo-out/.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { loadEnv } from '../config/env';
+import { createLogger } from '../logger';
+import { PROJECT_ROOT } from '../project-root';
+import { runDemo } from './demo-scenario';
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const url = new URL(process.env.DEMO_DATABASE_URL ?? withDatabase(env.databaseUrl, 'duban_demo'));
+  const outDir = path.resolve(process.env.DEMO_OUT ?? path.join(PROJECT_ROOT, 'demo-out'));
+  const weeks = Number(process.env.DEMO_WEEKS ?? 6);
+  await recreateDatabase(url);
+  rmSync(outDir, { recursive: true, force: true });
+  console.log(`演示：${weeks} 周（2026-10-19 起），数据库 ${url.pathname.slice(1)}，输出 ${outDir}`);
+  const outcome = await runDemo({
+    databaseUrl: url.toString(),
+    redisUrl: env.redisUrl,
+    queuePrefix: `duban-demo-${process.pid}`,
+    outDir,
+    weeks,
+    logger: createLogger('duban-demo', { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
+    progress: (line) => console.log(`  ${line}`),
+  });
+  const p = outcome.problems;
+  const m = outcome.messages;
+  console.log(`
+演示完成：模拟 ${outcome.days} 天。
+  问题：发现 ${p.opened} 个，已销号 ${p.closed} 个，重新打开过 ${p.reopened} 个，待核验 ${p.awaitingVerification} 个，逾期 ${p.overdue} 个
+  升级：提醒 ${outcome.escalations.remind} 次，督办 ${outcome.escalations.supervise} 次，通报 ${outcome.escalations.notify} 次
+  邮件：交办函 ${m.letters} 封，重大异常预警 ${m.alerts} 封，调度会材料 ${m.summaries} 份（邮件服务器共收到 ${m.archived} 封）；同一单位同一周重复的交办函：${outcome.doubledLetters}
+  台账核验：${outcome.ledger.broken ? `被篡改！${JSON.stringify(outcome.ledger.broken)}` : `${outcome.ledger.checked} 条事件，哈希链完整`}
+
+预设的问题：
+${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '—'}：${s.state ?? '未出现'}${s.reopenCount ? `，重新打开 ${s.reopenCount} 次` : ''}${s.escalation && s.escalation !== 'none' ? `，督办等级 ${s.escalation}` : ''}`).join('\n')}
+
+去哪里看：
+  邮件（.eml 用邮件客户端打开，.html 用浏览器打开）：${outcome.files.mail}
+  问题台账：${outcome.files.ledger}
+  演示配置：${outcome.files.config}
+  数据库：DATABASE_URL=${redact(url)} npm run duban -- --config ${outcome.files.config} problems list
+`);
+  if (outcome.ledger.broken || outcome.doubledLetters > 0) process.exitCode = 1;
+}
+
+function withDatabase(base: string, name: string): string {
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** The demo's own database, made afresh; nothing else on the server is touched. */
+async function recreateDatabase(url: URL): Promise<void> {
+  const name = url.pathname.slice(1);
+  if (!/^duban_demo[a-z0-9_]*$/.test(name)) throw new Error(`演示只使用名为 duban_demo… 的数据库，以免误删：${name}`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+}
+
+function redact(url: URL): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  if (process.env.LOG_LEVEL === 'debug') console.error(err);
+  process.exitCode = 1;
+});

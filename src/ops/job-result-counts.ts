@@ -1,0 +1,25 @@
+import type { evaluateJob } from '../../jobs/evaluate.job';
+import type { ingestJob } from '../../jobs/ingest.job';
+
+export type IngestJobResult = Awaited<ReturnType<(typeof ingestJob)['handle']>>;
+export type EvaluateJobResult = Awaited<ReturnType<(typeof evaluateJob)['handle']>>;
+
+export const ROW_OUTCOMES = ['accepted', 'revised', 'unchanged', 'rejected'] as const;
+export type RowOutcome = (typeof ROW_OUTCOMES)[number];
+
+/** Rows of an ingest job by what became of them, summed over its sources. */
+export function ingestRowCounts(result: IngestJobResult): Record<RowOutcome, number> {
+  const counts = { accepted: 0, revised: 0, unchanged: 0, rejected: 0 };
+  for (const source of result) for (const outcome of ROW_OUTCOMES) counts[outcome] += source[outcome];
+  return counts;
+}
+
+/**
+ * Anomalies an evaluation newly recorded, by severity. Only new ones: re-judging a day after a revision finds the
+ * standing anomalies again, and counting those twice would make a quiet week look like a bad one.
+ */
+export function newAnomaliesBySeverity(result: EvaluateJobResult): Record<'warning' | 'major', number> {
+  const counts = { warning: 0, major: 0 };
+  for (const rule of result.evaluation.rules) counts[rule.severity] += rule.new;
+  return counts;
+}

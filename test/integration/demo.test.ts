@@ -1,0 +1,55 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { runDemo } from '../../src/demo/demo-scenario';
+import { silentLogger } from '../helpers/ingest-fixture';
+import { tempDir } from '../helpers/temp-dir';
+import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+let db: TestDatabase;
+const out = tempDir('duban-demo-');
+const prefix = `duban-test-demo-${randomBytes(3).toString('hex')}`;
+
+beforeAll(async () => {
+  db = await createTestDatabase('demo');
+});
+afterAll(async () => {
+  const r = new Redis(REDIS_URL);
+  const keys = await r.keys(`${prefix}:*`);
+  if (keys.length) await r.del(...keys);
+  r.disconnect();
+  out.remove();
+  await db.drop();
+});
+
+describe('the demo, shortened to five weeks', () => {
+  it('plays the planted stories through the real jobs: fixed, reopened, escalated to 通报, awaiting its checker', async () => {
+    const outcome = await runDemo({ databaseUrl: db.url, redisUrl: REDIS_URL, queuePrefix: prefix, outDir: out.path, weeks: 5, logger: silentLogger });
+    const story = (unit: string) => outcome.stories.find((s) => s.story.startsWith(unit))!;
+    // Closed on 10/28, breached again on 11/4 within 20 working days: the same problem, reopened, assigned by the
+    // 11/9 letter, answered and closed again.
+    expect(story('宁国市')).toMatchObject({ state: 'closed', reopenCount: 1 });
+    // Assigned on 10/26, due 11/2, never answered: 提醒 on 11/3, 督办 on 11/5, 通报 on 11/10.
+    expect(story('郎溪县')).toMatchObject({ state: 'assigned', escalation: 'notify' });
+    expect(story('广德市')).toMatchObject({ state: 'closed', reopenCount: 0 });
+    // Cross-department: 15 working days from 11/9, answered on 11/17, still with the checker.
+    expect(story('市数据资源局')).toMatchObject({ state: 'pending_verification', escalation: 'none' });
+
+    expect(outcome.days).toBe(36);
+    expect(outcome.problems.closed).toBeGreaterThan(2);
+    expect(outcome.problems.overdue).toBeGreaterThan(0);
+    expect(outcome.escalations.notify).toBeGreaterThan(0);
+    // Letters every Monday from W44 on, never twice to a unit in a week; a summary each week.
+    expect(outcome.messages.letters).toBeGreaterThan(4);
+    expect(outcome.doubledLetters).toBe(0);
+    expect(outcome.messages.summaries).toBe(7); // W42 caught up at start, then W43–W48
+    expect(outcome.messages.archived).toBe(outcome.messages.letters + outcome.messages.alerts + outcome.messages.summaries);
+    expect(outcome.ledger.broken).toBeUndefined();
+
+    const mail = readdirSync(outcome.files.mail);
+    expect(mail).toContain('letter-2026-W44-langxi@duban.eml');
+    expect(mail).toContain('letter-2026-W44-langxi@duban.html');
+    expect(existsSync(outcome.files.ledger)).toBe(true);
+  }, 240_000);
+});
