@@ -77,7 +77,7 @@ export class Daemon {
 
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
     const app = await openApp({ ...opts, prepare: true });
-    const now = opts.now ?? (() => new Date());
+    const now = opts.now ?? app.now;
     await adoptInitialRules(app);
     const ops = { ...app.config.ops, ...opts.ops };
     const redis = createRedis(app.env.redisUrl);
