@@ -54,8 +54,7 @@ async function main(): Promise<void> {
         let t = Date.now();
         const report = await new DigestService({ db: handle.db, config, logger: silent }).issueWeek(WEEK);
         const composeMs = Date.now() - t;
-        if (process.env.BENCH_PAUSE) { await new Promise((r) => setTimeout(r, Number(process.env.BENCH_PAUSE))); t = Date.now() - composeMs; }
-        const sent = await new OutboxRelay({ db: handle.db, transport, config, logger: silent, batch: Number(process.env.BENCH_BATCH ?? 25) }).processAll();
+        const sent = await new OutboxRelay({ db: handle.db, transport, config, logger: silent }).processAll();
         const dubanMs = Date.now() - t;
         transport.close();
         if (sent.delivered !== report.letters + 1 || sent.failed + sent.retried > 0) throw new Error(`duban delivered ${JSON.stringify(sent)} for ${report.letters} letters`);

@@ -84,7 +84,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
     throw err;
   });
   try {
-    const { db, config } = { db: daemon.app.database.db, config: daemon.app.config };
+    const { config } = daemon.app;
+    const { db } = daemon.app.database;
     const calendar = new WorkingCalendar(config.calendar);
     const actions = new ProblemActionService({ db, config, now: () => clock });
     const days = dayRange(START, addDays(START, 7 * weeks));
@@ -92,13 +93,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
       at(day, '08:00');
       await runToIdle(daemon, 'ingest', addDays(day, -1), { day: addDays(day, -1), trigger: 'demo' });
       const week = weekDueOn(calendar, day, config.letters.weekday);
-      if (week && letterDay(calendar, week, config.letters.weekday) === day) {
+      const lettersToday = week !== undefined && letterDay(calendar, week, config.letters.weekday) === day;
+      if (lettersToday) {
         at(day, '08:30');
         await runToIdle(daemon, 'digest', week, { week }, 10);
       }
       at(day, '17:00');
       const done = await departmentsAct(db, actions, calendar, day);
-      opts.progress?.(`${day} ${week && letterDay(calendar, week) === day ? `${week} 交办函已发 ` : ''}${done}`);
+      opts.progress?.(`${day} ${lettersToday ? `${week} 交办函已发 ` : ''}${done}`);
     }
     const lastDay = days[days.length - 1]!;
     const ledgerFile = path.join(opts.outDir, '台账.xlsx');
@@ -139,6 +141,8 @@ async function runToIdle(daemon: Daemon, name: 'ingest' | 'digest', slot: string
  * verified once the data confirm it), and ignored when it is odd, so some close and some go overdue.
  */
 async function departmentsAct(db: Db, actions: ProblemActionService, calendar: WorkingCalendar, day: Day): Promise<string> {
+  // Departments and the checker work on working days only.
+  if (!calendar.isWorkingDay(day)) return '';
   const live = await db
     .selectFrom('problems as p')
     .innerJoin('units as u', 'u.id', 'p.unit_id')
@@ -152,7 +156,6 @@ async function departmentsAct(db: Db, actions: ProblemActionService, calendar: W
   for (const p of live) {
     const story = STORIES.find((s) => s.unit === p.unit && s.indicator === p.indicator && p.kind === 'threshold');
     if (story === IGNORED || (!story && p.id % 2 === 1)) continue;
-    if (!workingDayIsWorking(calendar, day)) continue;
     const waited = calendar.workingDaysBetween(p.assigned_on!, day);
     if (p.state === 'assigned' && waited >= (story === AWAITING ? 6 : 2)) {
       await actions.act(p.id, { type: 'respond', measures: MEASURES[p.indicator] ?? '已查明原因并整改' }, { actor: `${p.unit} 联络员`, on: day, evidence: [`整改报告-${p.id}.pdf`] });
@@ -164,10 +167,6 @@ async function departmentsAct(db: Db, actions: ProblemActionService, calendar: W
     }
   }
   return responded + closed > 0 ? `（反馈 ${responded}，销号 ${closed}）` : '';
-}
-
-function workingDayIsWorking(calendar: WorkingCalendar, day: Day): boolean {
-  return calendar.isWorkingDay(day);
 }
 
 const MEASURES: Record<string, string> = {
