@@ -7,7 +7,13 @@ const base = {
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // Several tests run daemons as the operator does, as processes of the built CLI: built once, before them all.
+      globalSetup: '<rootDir>/test/helpers/build-cli.js',
+    },
   ],
   // A global option (projects ignore it): integration tests start daemons and wait for real queues.
   testTimeout: 60000,

@@ -1,5 +1,6 @@
 import { dayIn } from '../src/domain/day';
 import { parseIsoWeek } from '../src/domain/iso-week';
+import { crashPoint } from '../src/ops/crash-points';
 import { weekDueOn } from '../src/domain/letter-schedule';
 import { WorkingCalendar } from '../src/domain/working-calendar';
 import type { JobDefinition } from './job-definition';
@@ -31,6 +32,7 @@ export const digestJob = {
     // After a restart the backfilled days are still being ingested and judged: letters wait for them.
     await ctx.untilQuiet?.();
     const report = await ctx.services.digest.issueWeek(parseIsoWeek(data.week));
+    crashPoint('digest.summarised');
     await ctx.enqueue?.('deliver', `digest-${data.week}`, { reason: `digest-${data.week}` });
     return report;
   },

@@ -1,4 +1,5 @@
 import { parseDay } from '../src/domain/day';
+import { crashPoint } from '../src/ops/crash-points';
 import type { JobDefinition } from './job-definition';
 import { deliverJob } from './deliver.job';
 import { reconcileJob } from './reconcile.job';
@@ -19,10 +20,13 @@ export const evaluateJob = {
   async handle(ctx, data) {
     const day = parseDay(data.day);
     const evaluation = await ctx.services.evaluation.evaluateDay(day, { trigger: `ingest run ${data.afterRun}` });
+    crashPoint('evaluate.judged');
     // Its own transaction: the evaluation is kept even if this step fails, and a retry picks up what is unattached.
     const problems = await ctx.services.problems.absorb(day);
+    crashPoint('evaluate.absorbed');
     // Major anomalies reach their owners the same day.
     const alerts = await ctx.services.alerts.enqueueForDay(day);
+    crashPoint('evaluate.alerted');
     if (ctx.enqueue) {
       await ctx.enqueue(reconcileJob.name, reconcileJob.slot(data), data);
       if (alerts.alerts > 0) {

@@ -23,9 +23,12 @@ export const ingestJob = {
     const failed = results.filter((r) => r.status === 'failed');
     // A failed source fails the job so BullMQ retries it; the sources that succeeded are unchanged by the retry.
     if (failed.length > 0) throw new IngestFailedError(failed.map((f) => `${f.source}: ${f.error}`).join('; '));
-    // Evaluate when the day's values changed (or came in for the first time); an unchanged re-run needs no verdict.
-    if (ctx.enqueue && results.some((r) => r.accepted + r.revised > 0)) {
-      const next = { day: data.day, afterRun: Math.max(...results.map((r) => r.runId)) };
+    // The verdict follows the newest run that changed the day's values. Asked of Postgres rather than of this run's
+    // counts: a run that committed just before its daemon died is re-run as "unchanged", and its evaluation must still
+    // come. The slot keeps an evaluation already done from running again.
+    const afterRun = ctx.enqueue && (await ctx.services.ingest.latestChangingRun(parseDay(data.day)));
+    if (ctx.enqueue && afterRun) {
+      const next = { day: data.day, afterRun };
       await ctx.enqueue(evaluateJob.name, evaluateJob.slot(next), next);
     }
     return results.map(({ source, runId, accepted, revised, unchanged, rejected }) => ({ source, runId, accepted, revised, unchanged, rejected }));

@@ -30,8 +30,9 @@ export interface JobContext {
    */
   enqueue?: (name: string, slot: string, data: object) => Promise<void>;
   /**
-   * Resolves once no other job is waiting or running, so that work summing up the days (the weekly letters) sees
-   * every day judged; bounded in time. Left out where there is no queue.
+   * Resolves once no other daemon is at work and every day of the look-back is judged and reconciled (running a
+   * missing day itself if need be), so that work summing up the days (the weekly letters) sees them all; bounded in
+   * time. Left out where there is no queue.
    */
   untilQuiet?: () => Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { parseDay } from '../src/domain/day';
+import { crashPoint } from '../src/ops/crash-points';
 import type { JobDefinition } from './job-definition';
 
 export interface ReconcileJobData {
@@ -12,6 +13,8 @@ export const reconcileJob = {
   name: 'reconcile',
   slot: (data) => `${parseDay(data.day)}-r${data.afterRun}`,
   async handle(ctx, data) {
-    return ctx.services.reconcile.reconcileDay(parseDay(data.day));
+    const summary = await ctx.services.reconcile.reconcileDay(parseDay(data.day));
+    crashPoint('reconcile.committed');
+    return summary;
   },
 } satisfies JobDefinition<ReconcileJobData>;

@@ -3,27 +3,22 @@ import type { Redis } from 'ioredis';
 import { isJobName, JobDefinition, jobId, JobName, jobRegistry } from '../jobs';
 import { App, openApp, OpenAppOptions } from './app';
 import type { DubanConfig } from './config/load-config';
-import { addDays, dayIn, dayRange } from './domain/day';
+import { dayIn } from './domain/day';
 import { OpsMetrics } from './ops/metrics';
 import { OpsServer } from './ops/ops-server';
 import { ReadinessCheck } from './ops/readiness';
 import { settlesWithin } from './ops/timeouts';
-import { CronScheduler, lastFireTime } from './queue/cron-scheduler';
+import { CronScheduler } from './queue/cron-scheduler';
 import { JobQueue } from './queue/job-queue';
 import { JobRunner } from './queue/job-runner';
 import { createJobWorker } from './queue/job-worker';
+import { PipelineOrder } from './queue/pipeline-order';
+import { DIGEST_PRIORITY, PipelineSweep } from './queue/pipeline-sweep';
+import { SlotLocks } from './queue/slot-locks';
 import { createRedis } from './queue/redis-connection';
-import { JobRunRepository } from './repositories/job-run.repository';
 import { OpsRepository } from './repositories/ops.repository';
 import { RulesService } from './services/rules.service';
 
-/**
- * The weekly letters are taken only when no ingest, evaluation or reconciliation waits (BullMQ takes jobs without a
- * priority first), so that after a restart they follow the backfilled days instead of overtaking them.
- */
-const DIGEST_PRIORITY = 10;
-/** How long the letters wait at most for other daemons' running jobs to finish. */
-const QUIET_WAIT_MS = 10 * 60_000;
 /**
  * After the grace has run out, how long a stop still waits for Postgres connections to be returned. A job left running
  * holds one until its statement ends; the process exit closes it instead, and Postgres rolls its transaction back.
@@ -70,9 +65,9 @@ export class Daemon {
     readonly opsPort: number,
     /** How long a stop waits for the running job before handing it back. */
     readonly shutdownGraceMs: number,
-    private readonly now: () => Date,
-    /** Tells a job waiting for the queue to go quiet that it will not: the daemon is stopping. */
-    private readonly onStop: () => void,
+    private readonly sweep: PipelineSweep,
+    /** Told of a stop, so that a job waiting for others' work stops waiting. */
+    private readonly order: PipelineOrder,
   ) {}
 
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
@@ -81,7 +76,7 @@ export class Daemon {
     await adoptInitialRules(app);
     const ops = { ...app.config.ops, ...opts.ops };
     const redis = createRedis(app.env.redisUrl);
-    const queue = new JobQueue(redis, app.env.queuePrefix);
+    const queue = new JobQueue(redis, app.env.queuePrefix, app.config.queue.retryDelayMs);
     const metrics = new OpsMetrics({ repo: new OpsRepository(app.database.db), today: () => dayIn(app.config.timezone, now()) });
     const opsServer = new OpsServer({
       readiness: new ReadinessCheck({ db: app.database.db, redis, smtp: app.mailTransport }),
@@ -103,18 +98,15 @@ export class Daemon {
       if (!isJobName(name)) throw new Error(`unknown job name: ${name}`);
       await queue.enqueue(name, slot, data, { attempts: app.config.ingest.attempts });
     };
-    let stopping = false;
-    const untilQuiet = async () => {
-      const deadline = Date.now() + QUIET_WAIT_MS;
-      while (!stopping && Date.now() < deadline && (await queue.busyBesides(1))) await new Promise((r) => setTimeout(r, 1000));
-    };
-    const runner = new JobRunner({ ...app.jobContext, enqueue, untilQuiet }, { observer: metrics });
-    const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner);
+    const sweep = new PipelineSweep({ db: app.database.db, queue, config: app.config, logger: app.logger, now, relay: app.jobContext.services.relay !== undefined });
+    const slotLocks = new SlotLocks(app.database.pool);
+    const order = new PipelineOrder({ sweep, slotLocks, queue, logger: app.logger });
+    const runner = new JobRunner({ ...app.jobContext, enqueue, untilQuiet: order.untilQuiet }, { observer: metrics, slotLocks, before: order.before });
+    order.useRunner((gap) => runner.run(gap.name, gap.data));
+    const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner, app.config.queue);
     worker.on('error', (err) => app.logger.error({ err }, 'worker error'));
     const scheduler = new CronScheduler(app.config.timezone);
-    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, scheduler, opsServer, opsPort, ops.shutdownGraceMs, now, () => {
-      stopping = true;
-    });
+    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, scheduler, opsServer, opsPort, ops.shutdownGraceMs, sweep, order);
 
     if (opts.cron !== false) {
       const { ingest, digest, deliver } = jobRegistry;
@@ -122,6 +114,7 @@ export class Daemon {
       daemon.schedule('ingest', ingest, app.config.ingest.attempts);
       daemon.schedule('digest', digest, app.config.ingest.attempts, DIGEST_PRIORITY);
       daemon.schedule('deliver', deliver, 1);
+      daemon.scheduler.add('sweep', app.config.queue.sweep, () => daemon.safely(() => sweep.run()));
     }
     await daemon.backfill();
     app.logger.info(
@@ -131,41 +124,9 @@ export class Daemon {
     return daemon;
   }
 
-  /**
-   * Enqueues every day within the look-back whose ingest has not succeeded, up to the day of the latest scheduled
-   * run: after downtime the daemon catches up by itself. Returns the job ids enqueued.
-   */
+  /** Enqueues what the pipeline is missing (after downtime: the days, letters and messages not done). Returns the job ids. */
   async backfill(): Promise<string[]> {
-    const ids = [...(await this.backfillIngest()), ...(await this.backfillLetters())];
-    if (ids.length > 0) this.app.logger.info({ jobs: ids }, 'backfill enqueued');
-    return ids;
-  }
-
-  private async backfillIngest(): Promise<string[]> {
-    const { config } = this.app;
-    const ingest = jobRegistry.ingest;
-    const fired = lastFireTime(ingest.schedule.cron(config), config.timezone, this.now());
-    if (!fired || config.ingest.lookbackDays === 0) return [];
-    const latest = ingest.schedule.dataAt(config, fired).day;
-    const days = dayRange(addDays(latest, -(config.ingest.lookbackDays - 1)), latest);
-    const done = await new JobRunRepository(this.app.database.db).succeededSlots('ingest', days);
-    const ids: string[] = [];
-    for (const day of days.filter((d) => !done.has(d))) {
-      ids.push(await this.queue.enqueue('ingest', day, { day, trigger: 'backfill' }, { attempts: config.ingest.attempts, retryFailed: true }));
-    }
-    return ids;
-  }
-
-  /** This week's letters, when their time has come and they have not gone out (the daemon was down on the day). */
-  private async backfillLetters(): Promise<string[]> {
-    const { config } = this.app;
-    const digest = jobRegistry.digest;
-    const fired = lastFireTime(digest.schedule.cron(config), config.timezone, this.now());
-    const data = fired && digest.schedule.dataAt(config, fired);
-    if (!data) return [];
-    const done = await new JobRunRepository(this.app.database.db).succeededSlots('digest', [data.week]);
-    if (done.has(data.week)) return [];
-    return [await this.queue.enqueue('digest', data.week, data, { attempts: config.ingest.attempts, retryFailed: true, priority: DIGEST_PRIORITY })];
+    return this.sweep.run();
   }
 
   /** Enqueues the job's slot at each cron tick that has one due. */
@@ -184,7 +145,7 @@ export class Daemon {
    * and job_runs still lets the slot succeed only once.
    */
   async stop(): Promise<void> {
-    this.onStop();
+    this.order.stop();
     await this.scheduler.stop();
     // BullMQ's close stops fetching at once and resolves when the running job is done; a later close(true) would only
     // return this same promise, so past the grace it is left to finish in the background instead of being awaited.

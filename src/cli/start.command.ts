@@ -9,7 +9,17 @@ export function startCommand(): Command {
     .description('启动守护进程：按计划采集、回补缺失的日子，并提供 /healthz、/readyz、/metrics；SIGTERM/SIGINT 时等当前任务完成（最多 ops.shutdownGraceMs）后退出')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config } = cmd.optsWithGlobals<{ config?: string }>();
+      // A signal while starting (migrations, the first sweep) is kept and acted on once the daemon is up, so that a
+      // stop asked for early is as clean as one asked for later.
+      let early: string | undefined;
+      const keep = (signal: string) => () => void (early ??= signal);
+      const keepTerm = keep('SIGTERM');
+      const keepInt = keep('SIGINT');
+      process.on('SIGTERM', keepTerm);
+      process.on('SIGINT', keepInt);
       const daemon = await Daemon.start({ configPath: config });
+      process.off('SIGTERM', keepTerm);
+      process.off('SIGINT', keepInt);
       const { logger } = daemon.app;
       let stopping = false;
       const stop = (signal: string) => {
@@ -35,5 +45,6 @@ export function startCommand(): Command {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      if (early) stop(early);
     });
 }

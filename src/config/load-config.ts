@@ -30,6 +30,7 @@ export interface DubanConfig {
   bureau: MainFile['bureau'];
   letters: MainFile['letters'];
   ops: MainFile['ops'];
+  queue: MainFile['queue'];
   /** The message templates, read and parsed once. */
   templates: MessageTemplates;
   sources: SourceConfig[];
@@ -64,8 +65,8 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   const rules = readRules(rulesFile, indicators, units, problems);
   const templates = readTemplates(path.resolve(dir, main.letters.templates), (file, message) => problems.push({ file, path: '', message }));
 
-  if (!cron.validate(main.ingest.schedule)) {
-    problems.push({ file: mainPath, path: 'ingest.schedule', message: `不是有效的 cron 表达式：${main.ingest.schedule}` });
+  for (const [at, expression] of [['ingest.schedule', main.ingest.schedule], ['queue.sweep', main.queue.sweep]] as const) {
+    if (!cron.validate(expression)) problems.push({ file: mainPath, path: at, message: `不是有效的 cron 表达式：${expression}` });
   }
   checkUnique(main.sources.map((s) => s.name), mainPath, 'sources', 'name', problems);
   const sources = main.sources.map((s) => (s.type === 'csv' ? { ...s, path: path.resolve(dir, s.path) } : s));
@@ -97,6 +98,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     bureau: main.bureau,
     letters: main.letters,
     ops: main.ops,
+    queue: main.queue,
     templates,
     sources,
     indicators,

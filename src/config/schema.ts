@@ -217,6 +217,32 @@ export const mainFileSchema = z
         confirmWorkingDays: 3,
         escalation: { remind: 1, supervise: 3, notify: 6 },
       }),
+    /** How daemons share the queue and notice each other's deaths. */
+    queue: z
+      .object({
+        /**
+         * A worker's hold on its job lasts this long unless renewed (every half of it): a job whose daemon died is taken
+         * up again by another daemon, or by the restarted one, within about this plus `stalledIntervalMs`.
+         */
+        lockDurationMs: z.number().int().min(1000).default(30_000),
+        /** How often workers look for jobs whose holder stopped renewing. */
+        stalledIntervalMs: z.number().int().min(500).default(30_000),
+        /**
+         * A job whose daemon died under it more often than this is failed rather than handed on again, so that one job
+         * that kills the process does not keep every daemon crashing; the sweep tries it again later.
+         */
+        maxStalledCount: z.number().int().min(0).max(100).default(2),
+        /** A failed job's first retry waits this long, each later one twice as long (`ingest.attempts` in all). */
+        retryDelayMs: z.number().int().min(0).default(30_000),
+        /**
+         * When (cron, in the configured time zone) the daemon compares Postgres with the queue and enqueues what a
+         * day's pipeline is missing: an ingest, evaluation or reconciliation that failed every attempt or was lost with
+         * Redis, the week's letters, due messages no relay holds. It also runs at every start.
+         */
+        sweep: z.string().default('*/10 * * * *'),
+      })
+      .strict()
+      .default({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2, retryDelayMs: 30_000, sweep: '*/10 * * * *' }),
     /** The daemon's health, readiness and metrics endpoints, and how long a stop waits for the running job. */
     ops: z
       .object({

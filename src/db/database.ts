@@ -17,8 +17,11 @@ export interface DatabaseHandle {
 
 export function createDatabase(connectionString: string, opts: { max?: number } = {}): DatabaseHandle {
   const pool = new pg.Pool({ connectionString, max: opts.max ?? 10, application_name: 'duban' });
-  // An idle client losing its server must not crash the daemon; the next query reconnects.
+  // A client losing its server (Postgres restarted) must not crash the daemon: idle ones are reported on the pool,
+  // checked-out ones (a job's transaction, a slot lock) on the client itself, where the query in flight fails too and
+  // the job is retried. The next checkout connects afresh.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -2,6 +2,7 @@ import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import type { OutboxRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
+import { crashPoint } from '../ops/crash-points';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { LedgerService } from '../services/ledger.service';
@@ -93,6 +94,7 @@ export class OutboxRelay {
         // scans every body to choose.
         textEncoding: 'base64',
       });
+      crashPoint('relay.sent');
       return 'delivered';
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -119,6 +121,7 @@ export class OutboxRelay {
       const events = sent.filter((m) => settled.has(m.id)).map((m) => ({ type: 'message_sent', actor: 'duban', payload: summaryOf(m) }));
       await new LedgerService(tx).append(events, tx);
     });
+    crashPoint('relay.settled');
   }
 
   /** Marks it failed, records it in the ledger and tells the operator, in one transaction. */

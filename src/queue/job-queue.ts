@@ -16,7 +16,12 @@ export interface EnqueueOptions {
 export class JobQueue {
   readonly queue: Queue;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+    /** The first retry of a failed job waits this long, each later one twice as long as the one before. */
+    private readonly retryDelayMs = 30_000,
+  ) {
     this.queue = new Queue(QUEUE_NAME, { connection, prefix });
   }
 
@@ -26,7 +31,7 @@ export class JobQueue {
       jobId: id,
       attempts: opts.attempts,
       ...(opts.priority ? { priority: opts.priority } : {}),
-      backoff: { type: 'exponential', delay: 30_000 },
+      backoff: { type: 'exponential', delay: this.retryDelayMs },
       // Kept a while so a second enqueue of the same slot is recognised in Redis too; job_runs is the lasting guard.
       removeOnComplete: { age: 14 * 86_400 },
       removeOnFail: { age: 30 * 86_400 },
@@ -43,6 +48,11 @@ export class JobQueue {
     const counts = await this.queue.getJobCounts('waiting', 'active');
     if ((counts.active ?? 0) > ownActive) return true;
     return (counts.waiting ?? 0) > 0 && (await this.queue.getWorkersCount()) > 1;
+  }
+
+  /** Whether a live worker holds the slot's job now: its lock, renewed while the worker lives, has not run out. */
+  async heldByLiveWorker(name: JobName, slot: string): Promise<boolean> {
+    return (await this.connection.exists(`${this.queue.toKey(jobId(name, slot))}:lock`)) === 1;
   }
 
   async close(): Promise<void> {

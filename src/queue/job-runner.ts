@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { JobContext, jobRegistry, JobName } from '../../jobs';
+import { crashPoint } from '../ops/crash-points';
 import { JobRunRepository } from '../repositories/job-run.repository';
+import type { SlotLocks } from './slot-locks';
 
 export type JobOutcome = { status: 'done'; result: unknown } | { status: 'skipped'; reason: string };
 
@@ -14,6 +16,10 @@ export interface JobRunnerOptions {
   workerId?: string;
   /** The daemon passes its metrics; the CLI and tests run jobs without. */
   observer?: JobRunObserver;
+  /** Held per slot while it runs, so that others can tell a live run from a dead one's leftover 'running' row. */
+  slotLocks?: SlotLocks;
+  /** Runs before the work, once the slot is claimed: the daemon completes the days' earlier steps first. */
+  before?: (name: JobName, data: unknown) => Promise<void>;
 }
 
 /**
@@ -24,6 +30,8 @@ export class JobRunner {
   readonly workerId: string;
   private readonly jobRuns: JobRunRepository;
   private readonly observer?: JobRunObserver;
+  private readonly slotLocks?: SlotLocks;
+  private readonly before?: (name: JobName, data: unknown) => Promise<void>;
   private running?: { job: JobName; slot: string };
 
   constructor(
@@ -32,6 +40,8 @@ export class JobRunner {
   ) {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
     this.observer = opts.observer;
+    this.slotLocks = opts.slotLocks;
+    this.before = opts.before;
     this.jobRuns = new JobRunRepository(ctx.db);
   }
 
@@ -55,16 +65,24 @@ export class JobRunner {
   }
 
   private async runOnce(name: JobName, data: unknown): Promise<JobOutcome> {
+    const slot = jobRegistry[name].slot(data as never);
+    return this.slotLocks ? this.slotLocks.hold(name, slot, () => this.runHeld(name, slot, data)) : this.runHeld(name, slot, data);
+  }
+
+  private async runHeld(name: JobName, slot: string, data: unknown): Promise<JobOutcome> {
     const def = jobRegistry[name];
-    const slot = def.slot(data as never);
     const attempt = await this.jobRuns.claim(name, slot, this.workerId);
     if (attempt === undefined) return { status: 'skipped', reason: `${name}-${slot} 已成功运行过` };
     const log = this.ctx.logger.child({ job: name, slot, attempt });
     log.info('job started');
+    // A job may run another inside it (the letters complete a missing day first): the outer one is current again after.
+    const outer = this.running;
     this.running = { job: name, slot };
     try {
+      await this.before?.(name, data);
       const result = await def.handle({ ...this.ctx, logger: log }, data as never);
       await this.jobRuns.succeed(name, slot, result);
+      crashPoint('job.recorded');
       log.info('job succeeded');
       return { status: 'done', result };
     } catch (err) {
@@ -72,7 +90,7 @@ export class JobRunner {
       log.error({ err }, 'job failed');
       throw err;
     } finally {
-      this.running = undefined;
+      this.running = outer;
     }
   }
 

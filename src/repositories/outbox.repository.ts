@@ -40,6 +40,19 @@ export class OutboxRepository {
     return r.rows;
   }
 
+  /** Whether a message is due that no relay holds: a relay that died, or a wake-up that never came. */
+  async anyClaimable(): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', sql<Date>`now()`)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Settles a claimed message that was not delivered; a relay whose lease was taken over settles nothing (returns false). */
   async settle(id: number, token: string, outcome: { status: 'pending'; error: string; retryInMs: number } | { status: 'failed'; error: string }): Promise<boolean> {
     const r = await this.db

@@ -1,6 +1,7 @@
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
+import { crashPoint } from '../ops/crash-points';
 import { RenderedMessage, renderMessage } from '../delivery/message-templates';
 import { addDays, Day, dayIn } from '../domain/day';
 import { IsoWeek, isoWeekOf, mondayOf, weekParts } from '../domain/iso-week';
@@ -76,6 +77,7 @@ export class DigestService {
       report.letters += done.letters;
       report.assigned += done.assigned;
       report.unaddressed.push(...done.unaddressed);
+      crashPoint('digest.committed');
     }
     if (report.unaddressed.length > 0) logger.warn({ week, units: report.unaddressed }, 'units without an address and no operator: no letter');
     report.summary = await this.writeSummary(data);
@@ -175,6 +177,7 @@ export class DigestService {
         });
       }
       await new LedgerService(tx).append(events, tx);
+      crashPoint('digest.uncommitted');
       return { letters: drafts.length, assigned: assigned.length, unaddressed };
     });
   }

@@ -5,6 +5,7 @@ import type { Db } from '../db/database';
 import { inClientTransaction } from '../db/client-session';
 import { Day, dayIn } from '../domain/day';
 import { Catalogue } from '../ingest/catalogue';
+import { crashPoint } from '../ops/crash-points';
 import { createSource } from '../ingest/create-source';
 import { validateRecord, ValidationContext } from '../ingest/row-validator';
 import type { IngestSource, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
@@ -51,6 +52,11 @@ export class IngestService {
     return results;
   }
 
+  /** The run the day's evaluation must follow, if any run of the day changed a value. */
+  async latestChangingRun(day: Day): Promise<number | undefined> {
+    return (await this.runs.latestChangingRuns(day, day)).get(day);
+  }
+
   async loadCatalogue(): Promise<Catalogue> {
     const repo = new CatalogueRepository(this.deps.db);
     const [units, indicators] = await Promise.all([repo.activeUnitLabels(), repo.activeIndicators()]);
@@ -82,6 +88,8 @@ export class IngestService {
       const counts = await inClientTransaction(this.deps.pool, async (client, tx) => {
         // Two runs of the same day (a retry racing a re-run, or two daemons) take turns instead of interleaving.
         await sql`SELECT pg_advisory_xact_lock(hashtext('duban.ingest'), hashtext(${day}))`.execute(tx);
+        const interrupted = await new IngestRunRepository(tx).failInterrupted(day, source.name, runId);
+        if (interrupted > 0) log.warn({ runId, interrupted }, 'earlier runs of this day were cut off mid-run; marked failed');
         const staging = new ObservationStagingRepository(client, tx);
         await staging.create();
         await staging.copy(isBatched(source) ? stageBatches(source.readBatches(ctx), validation) : stage(source.read(ctx), validation));
@@ -90,11 +98,13 @@ export class IngestService {
         await staging.group(day);
         const grouped = await staging.groupedCounts();
         if (grouped.conflicting > 0) rejected += await staging.rejectConflicts(runId, source.name, names);
+        crashPoint('ingest.staged');
         const merged = await staging.merge(runId, day, grouped);
         const result = { ...merged, rejected };
         await new IngestRunRepository(tx).succeed(runId, result, ctx.inputs);
         return result;
       });
+      crashPoint('ingest.committed');
       log.info({ runId, ...counts }, 'ingest run succeeded');
       return { runId, source: source.name, status: 'succeeded', inputs: ctx.inputs, ...counts };
     } catch (err) {

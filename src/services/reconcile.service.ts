@@ -1,6 +1,7 @@
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
+import { crashPoint } from '../ops/crash-points';
 import type { Day } from '../domain/day';
 import { ESCALATION_LABELS, EscalationLevel, escalationLevel, overdueWorkingDays } from '../domain/problem-deadline';
 import { WorkingCalendar } from '../domain/working-calendar';
@@ -64,6 +65,7 @@ export class ReconcileService {
         });
       }
       await new LedgerService(tx).append(events, tx);
+      crashPoint('reconcile.uncommitted');
       const summary = { day, confirmed: recovered.length, regressed: regressed.length, escalated };
       this.deps.logger.info({ day, confirmed: summary.confirmed, regressed: summary.regressed, escalated: escalated.length }, 'problems reconciled');
       return summary;

@@ -96,6 +96,9 @@ describe('loadConfig', () => {
     let dir = configWith({ 'duban.yaml': (t) => t.replace('"0 8 * * *"', '"every morning"') });
     expect(errorOf(() => loadConfig(dir.file('duban.yaml'))).message).toContain('(ingest.schedule): 不是有效的 cron 表达式');
     dir.remove();
+    dir = configWith({ 'duban.yaml': (t) => t.replace('sweep: "*/10 * * * *"', 'sweep: "often"') });
+    expect(errorOf(() => loadConfig(dir.file('duban.yaml'))).message).toContain('(queue.sweep): 不是有效的 cron 表达式：often');
+    dir.remove();
 
     dir = configWith({ 'duban.yaml': (t) => t.replace('timezone: Asia/Shanghai', 'timezone: Asia/Shanghai\ntimzone: UTC') });
     expect(errorOf(() => loadConfig(dir.file('duban.yaml'))).message).toContain('timzone');

@@ -1,0 +1,72 @@
+import { jobId, JobName } from '../../jobs';
+import type { Logger } from '../logger';
+import type { JobQueue } from './job-queue';
+import { Gap, isDayJob, PipelineSweep, precedes } from './pipeline-sweep';
+import type { SlotLocks } from './slot-locks';
+
+/** How long a job waits at most for the steps before it, and the letters for other daemons' work. */
+const WAIT_MS = 10 * 60_000;
+
+/**
+ * Keeps the days' work in the one order of `precedes`, whatever order the queue hands it out in (a daemon that died
+ * mid-job, a retry, several daemons): before a day's step, the steps before it; before the letters, everything.
+ */
+export class PipelineOrder {
+  private stopping = false;
+  private runInline: (gap: Gap) => Promise<unknown> = async () => undefined;
+
+  constructor(
+    private readonly deps: { sweep: PipelineSweep; slotLocks: SlotLocks; queue: JobQueue; logger: Logger },
+  ) {}
+
+  /** The runner missing steps are run through (it exists only after the job context that refers to this). */
+  useRunner(run: (gap: Gap) => Promise<unknown>): void {
+    this.runInline = run;
+  }
+
+  /** The daemon is stopping: nobody waits any more. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** The job runner's hook before a job's work. */
+  readonly before = async (name: JobName, data: unknown): Promise<void> => {
+    if (isDayJob(name)) await this.completeEarlier((g) => precedes(g, { name, day: (data as { day: string }).day }));
+  };
+
+  /** The letters' wait: other daemons' work finished, then every day of the look-back judged and reconciled. */
+  readonly untilQuiet = async (): Promise<void> => {
+    const deadline = Date.now() + WAIT_MS;
+    while (!this.stopping && Date.now() < deadline && (await this.deps.queue.busyBesides(1))) await sleep(1000);
+    await this.completeEarlier(() => true);
+  };
+
+  /**
+   * Completes every missing step that `isEarlier` picks: one a live runner holds is waited for; one nobody holds (left
+   * by a daemon that died, failed every attempt, or queued behind the very job asking) is run here, once, and
+   * job_runs keeps its queued copy from running again. Bounded in time: a day that cannot be had is left behind.
+   */
+  private async completeEarlier(isEarlier: (gap: Gap) => boolean): Promise<void> {
+    const { sweep, slotLocks, logger } = this.deps;
+    const deadline = Date.now() + WAIT_MS;
+    const tried = new Set<string>();
+    while (!this.stopping && Date.now() < deadline) {
+      const earlier = (await sweep.gaps()).filter((g) => isEarlier(g) && !tried.has(jobId(g.name, g.slot)));
+      if (earlier.length === 0) return;
+      let waiting = false;
+      for (const gap of earlier) {
+        if (await slotLocks.isHeld(gap.name, gap.slot)) {
+          waiting = true;
+          continue;
+        }
+        tried.add(jobId(gap.name, gap.slot));
+        await this.runInline(gap).catch((err: unknown) => logger.warn({ err, job: jobId(gap.name, gap.slot) }, 'an earlier step could not be completed first'));
+      }
+      if (waiting) await sleep(500);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
