@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { JobContext, jobRegistry, JobName } from '../../jobs';
+import { inJobScope } from '../logger';
 import { crashPoint } from '../ops/crash-points';
 import { JobRunRepository } from '../repositories/job-run.repository';
 import type { SlotLocks } from './slot-locks';
@@ -66,14 +67,16 @@ export class JobRunner {
 
   private async runOnce(name: JobName, data: unknown): Promise<JobOutcome> {
     const slot = jobRegistry[name].slot(data as never);
-    return this.slotLocks ? this.slotLocks.hold(name, slot, () => this.runHeld(name, slot, data)) : this.runHeld(name, slot, data);
+    const run = () => inJobScope(name, slot, () => this.runHeld(name, slot, data));
+    return this.slotLocks ? this.slotLocks.hold(name, slot, run) : run();
   }
 
   private async runHeld(name: JobName, slot: string, data: unknown): Promise<JobOutcome> {
     const def = jobRegistry[name];
     const attempt = await this.jobRuns.claim(name, slot, this.workerId);
     if (attempt === undefined) return { status: 'skipped', reason: `${name}-${slot} 已成功运行过` };
-    const log = this.ctx.logger.child({ job: name, slot, attempt });
+    // The job and slot come with every line logged in the job's scope, whichever logger logs it.
+    const log = this.ctx.logger.child({ attempt });
     log.info('job started');
     // A job may run another inside it (the letters complete a missing day first): the outer one is current again after.
     const outer = this.running;

@@ -99,7 +99,9 @@ export class LetterRepository {
              OR (p.state = 'closed' AND p.closed_on BETWEEN ${from}::date AND ${to}::date)
              OR p.first_seen BETWEEN ${from}::date AND ${to}::date)
         AND (${ownerCode ?? null}::text IS NULL OR o.code = ${ownerCode ?? null})
-      ORDER BY o.id, p.first_seen, p.id`.execute(this.db);
+      -- Catalogue order, never the serial id, within a day: the same problems are listed the same way however the
+      -- days that raised them were processed (resumed after a crash, by several daemons).
+      ORDER BY o.id, p.first_seen, i.id, u.id, p.kind, p.id`.execute(this.db);
     return r.rows;
   }
 

@@ -1,4 +1,5 @@
 import { mainFileSchema } from '../../src/config/schema';
+import { createLogger, inJobScope } from '../../src/logger';
 import { EvaluateJobResult, ingestRowCounts, IngestJobResult, newAnomaliesBySeverity } from '../../src/ops/job-result-counts';
 import { redactSecrets } from '../../src/ops/redact-secrets';
 import { settlesWithin, TimeoutError, withTimeout } from '../../src/ops/timeouts';
@@ -68,5 +69,26 @@ describe('timeouts', () => {
     expect(await settlesWithin(after(5, undefined), 1000)).toBe(true);
     expect(await settlesWithin(Promise.reject(new Error('closed')), 1000)).toBe(true);
     expect(await settlesWithin(after(1000, undefined), 20)).toBe(false);
+  });
+});
+
+describe('log lines within a job', () => {
+  it('name the job and slot, whichever logger writes them, nested jobs included', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('duban', { LOG_LEVEL: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const service = logger.child({ day: '2026-11-26' });
+    await inJobScope('digest', '2026-W48', async () => {
+      logger.info('letters');
+      await inJobScope('evaluate', '2026-11-26-r3', async () => service.info('judged'));
+      await new Promise((r) => setTimeout(r, 1));
+      service.info('after the missing day');
+    });
+    logger.info('outside');
+    expect(lines.map(({ job, slot, msg }) => ({ job, slot, msg }))).toEqual([
+      { job: 'digest', slot: '2026-W48', msg: 'letters' },
+      { job: 'evaluate', slot: '2026-11-26-r3', msg: 'judged' },
+      { job: 'digest', slot: '2026-W48', msg: 'after the missing day' },
+      { job: undefined, slot: undefined, msg: 'outside' },
+    ]);
   });
 });
