@@ -6,6 +6,11 @@ import type { SlotLocks } from './slot-locks';
 
 /** How long a job waits at most for the steps before it, and the letters for other daemons' work. */
 const WAIT_MS = 10 * 60_000;
+/**
+ * A step run here that failed (a source still missing its file) is not run here again for this long, however many
+ * later jobs would want it first: the queue's retries and the sweep keep trying it.
+ */
+const INLINE_AGAIN_MS = 5 * 60_000;
 
 /**
  * Keeps the days' work in the one order of `precedes`, whatever order the queue hands it out in (a daemon that died
@@ -14,6 +19,8 @@ const WAIT_MS = 10 * 60_000;
 export class PipelineOrder {
   private stopping = false;
   private runInline: (gap: Gap) => Promise<unknown> = async () => undefined;
+  /** When each slot was last run here. */
+  private readonly ranInline = new Map<string, number>();
 
   constructor(
     private readonly deps: { sweep: PipelineSweep; slotLocks: SlotLocks; queue: JobQueue; logger: Logger },
@@ -43,15 +50,15 @@ export class PipelineOrder {
 
   /**
    * Completes every missing step that `isEarlier` picks: one a live runner holds is waited for; one nobody holds (left
-   * by a daemon that died, failed every attempt, or queued behind the very job asking) is run here, once, and
-   * job_runs keeps its queued copy from running again. Bounded in time: a day that cannot be had is left behind.
+   * by a daemon that died, failed every attempt, or queued behind the very job asking) is run here, and job_runs
+   * keeps its queued copy from running again. Bounded in time: a day that cannot be had is left behind.
    */
   private async completeEarlier(isEarlier: (gap: Gap) => boolean): Promise<void> {
     const { sweep, slotLocks, logger } = this.deps;
     const deadline = Date.now() + WAIT_MS;
-    const tried = new Set<string>();
+    const recentlyRun = (id: string) => Date.now() - (this.ranInline.get(id) ?? -Infinity) < INLINE_AGAIN_MS;
     while (!this.stopping && Date.now() < deadline) {
-      const earlier = (await sweep.gaps()).filter((g) => isEarlier(g) && !tried.has(jobId(g.name, g.slot)));
+      const earlier = (await sweep.gaps()).filter((g) => isEarlier(g) && !recentlyRun(jobId(g.name, g.slot)));
       if (earlier.length === 0) return;
       let waiting = false;
       for (const gap of earlier) {
@@ -59,7 +66,8 @@ export class PipelineOrder {
           waiting = true;
           continue;
         }
-        tried.add(jobId(gap.name, gap.slot));
+        for (const [id, at] of this.ranInline) if (Date.now() - at >= INLINE_AGAIN_MS) this.ranInline.delete(id);
+        this.ranInline.set(jobId(gap.name, gap.slot), Date.now());
         await this.runInline(gap).catch((err: unknown) => logger.warn({ err, job: jobId(gap.name, gap.slot) }, 'an earlier step could not be completed first'));
       }
       if (waiting) await sleep(500);
