@@ -17,7 +17,7 @@ export class JobQueue {
   readonly queue: Queue;
 
   constructor(
-    private readonly connection: Redis,
+    connection: Redis,
     prefix: string,
     /** The first retry of a failed job waits this long, each later one twice as long as the one before. */
     private readonly retryDelayMs = 30_000,
@@ -48,11 +48,6 @@ export class JobQueue {
     const counts = await this.queue.getJobCounts('waiting', 'active');
     if ((counts.active ?? 0) > ownActive) return true;
     return (counts.waiting ?? 0) > 0 && (await this.queue.getWorkersCount()) > 1;
-  }
-
-  /** Whether a live worker holds the slot's job now: its lock, renewed while the worker lives, has not run out. */
-  async heldByLiveWorker(name: JobName, slot: string): Promise<boolean> {
-    return (await this.connection.exists(`${this.queue.toKey(jobId(name, slot))}:lock`)) === 1;
   }
 
   async close(): Promise<void> {
