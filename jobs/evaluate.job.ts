@@ -19,6 +19,9 @@ export const evaluateJob = {
   slot: (data) => `${parseDay(data.day)}-r${data.afterRun}`,
   async handle(ctx, data) {
     const day = parseDay(data.day);
+    // Several changes in a row (a late day, then the next) queue a verdict after each; only the newest is worth reaching.
+    const current = await ctx.services.ingest.verdictRun(day, ctx.config.ingest.lookbackDays);
+    if (current !== undefined && current !== data.afterRun) return { superseded: `${day}-r${current}` };
     const evaluation = await ctx.services.evaluation.evaluateDay(day, { trigger: `ingest run ${data.afterRun}` });
     crashPoint('evaluate.judged');
     // Its own transaction: the evaluation is kept even if this step fails, and a retry picks up what is unattached.

@@ -23,13 +23,14 @@ export const ingestJob = {
     const failed = results.filter((r) => r.status === 'failed');
     // A failed source fails the job so BullMQ retries it; the sources that succeeded are unchanged by the retry.
     if (failed.length > 0) throw new IngestFailedError(failed.map((f) => `${f.source}: ${f.error}`).join('; '));
-    // The verdict follows the newest run that changed the day's values. Asked of Postgres rather than of this run's
-    // counts: a run that committed just before its daemon died is re-run as "unchanged", and its evaluation must still
-    // come. The slot keeps an evaluation already done from running again.
-    const afterRun = ctx.enqueue && (await ctx.services.ingest.latestChangingRun(parseDay(data.day)));
-    if (ctx.enqueue && afterRun) {
-      const next = { day: data.day, afterRun };
-      await ctx.enqueue(evaluateJob.name, evaluateJob.slot(next), next);
+    // Each verdict follows the newest run that changed its day or the days before it that its rules compare with:
+    // the day's own, and, for a late or revised day, those of the days after it already judged. Asked of Postgres
+    // rather than of this run's counts, so a run that committed just before its daemon died (and is re-run as
+    // "unchanged") still gets its evaluations; a verdict already reached is a slot that does not run again.
+    if (ctx.enqueue) {
+      for (const next of await ctx.services.ingest.verdictsAfterChangeTo(parseDay(data.day), ctx.config.ingest.lookbackDays)) {
+        await ctx.enqueue(evaluateJob.name, evaluateJob.slot(next), next);
+      }
     }
     return results.map(({ source, runId, accepted, revised, unchanged, rejected }) => ({ source, runId, accepted, revised, unchanged, rejected }));
   },

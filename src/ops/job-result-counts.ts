@@ -20,6 +20,8 @@ export function ingestRowCounts(result: IngestJobResult): Record<RowOutcome, num
  */
 export function newAnomaliesBySeverity(result: EvaluateJobResult): Record<'warning' | 'major', number> {
   const counts = { warning: 0, major: 0 };
+  // A verdict passed over for a newer one recorded nothing.
+  if (!result.evaluation) return counts;
   for (const rule of result.evaluation.rules) counts[rule.severity] += rule.new;
   return counts;
 }

@@ -50,7 +50,7 @@ export interface SweepDeps {
 
 /**
  * Compares what Postgres says happened with what should have, and enqueues the difference: days of the look-back
- * whose ingest has not succeeded; the evaluation of each day's newest changing run and the reconciliation after it;
+ * whose ingest has not succeeded; each day's evaluation after the newest run it depends on, and the reconciliation;
  * the week's letters once due; a relay for due messages that no relay holds. Job ids and job_runs make enqueueing a
  * slot again harmless, and a slot that failed every attempt is tried again. So a chain broken anywhere (a daemon
  * killed between two steps, a job failed through an outage, Redis lost) is mended at the next start or sweep.
@@ -76,8 +76,8 @@ export class PipelineSweep {
   }
 
   /**
-   * The slots the look-back's days are missing, in the order the pipeline takes them: ingests, then evaluations of
-   * each day's newest changing run, then the reconciliations after them.
+   * The slots the look-back's days are missing, in the order the pipeline takes them: ingests, then each day's
+   * evaluation after the run its verdict follows (see `verdictRuns`), then the reconciliations after them.
    */
   async gaps(): Promise<Gap[]> {
     const { db } = this.deps;
@@ -87,7 +87,7 @@ export class PipelineSweep {
     const ingested = await jobRuns.succeededSlots('ingest', days);
     const gaps: Gap[] = days.filter((d) => !ingested.has(d)).map((day) => ({ name: 'ingest', slot: day, day, data: { day, trigger: 'backfill' } }));
 
-    const runs = await new IngestRunRepository(db).latestChangingRuns(days[0]!, days.at(-1)!);
+    const runs = await new IngestRunRepository(db).verdictRuns(days[0]!, days.at(-1)!, this.deps.config.ingest.lookbackDays);
     const verdicts = [...runs].map(([day, afterRun]) => ({ day, afterRun, slot: jobRegistry.evaluate.slot({ day, afterRun }) }));
     const slots = verdicts.map((v) => v.slot);
     const [evaluated, reconciled] = await Promise.all([jobRuns.succeededSlots('evaluate', slots), jobRuns.succeededSlots('reconcile', slots)]);

@@ -54,18 +54,20 @@ export class IngestRunRepository {
     return Number(r.numUpdatedRows);
   }
 
-  /** Per day, the newest successful run that changed a value: the one the day's verdict must follow. */
-  async latestChangingRuns(from: string, to: string): Promise<Map<string, number>> {
-    const rows = await this.db
-      .selectFrom('ingest_runs')
-      .select(['day', (eb) => eb.fn.max('id').as('run')])
-      .where('day', '>=', from)
-      .where('day', '<=', to)
-      .where('status', '=', 'succeeded')
-      .where((eb) => eb(eb('accepted', '+', eb.ref('revised')), '>', 0))
-      .groupBy('day')
-      .execute();
-    return new Map(rows.map((r) => [r.day, Number(r.run)]));
+  /**
+   * For each day from `from` to `to` that has values, the run its verdict must follow: the newest successful run
+   * that changed a value on that day or on any of the `windowDays` days before it, which the day's rules compare it
+   * with. A late or revised earlier day so gives the days after it a new verdict.
+   */
+  async verdictRuns(from: string, to: string, windowDays: number): Promise<Map<string, number>> {
+    const r = await sql<{ day: string; run: number }>`
+      SELECT d.day, max(r.id)::int AS run
+      FROM (SELECT DISTINCT day FROM ingest_runs
+            WHERE day BETWEEN ${from}::date AND ${to}::date AND status = 'succeeded' AND accepted + revised > 0) d
+      JOIN ingest_runs r ON r.day BETWEEN d.day - ${windowDays}::int AND d.day AND r.status = 'succeeded' AND r.accepted + r.revised > 0
+      GROUP BY d.day
+      ORDER BY d.day`.execute(this.db);
+    return new Map(r.rows.map((row) => [row.day, row.run]));
   }
 
   async forDay(day: string): Promise<IngestRunRow[]> {

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inClientTransaction } from '../db/client-session';
-import { Day, dayIn } from '../domain/day';
+import { addDays, Day, dayIn } from '../domain/day';
 import { Catalogue } from '../ingest/catalogue';
 import { crashPoint } from '../ops/crash-points';
 import { createSource } from '../ingest/create-source';
@@ -52,9 +52,18 @@ export class IngestService {
     return results;
   }
 
-  /** The run the day's evaluation must follow, if any run of the day changed a value. */
-  async latestChangingRun(day: Day): Promise<number | undefined> {
-    return (await this.runs.latestChangingRuns(day, day)).get(day);
+  /**
+   * The verdicts a change to `day` calls for: that day's, and those of the days after it (up to `windowDays`) whose
+   * rules compare with it, each with the run it must follow.
+   */
+  /** The run `day`'s verdict must follow now (see `verdictRuns`); undefined while the day has no values. */
+  async verdictRun(day: Day, windowDays: number): Promise<number | undefined> {
+    return (await this.runs.verdictRuns(day, day, windowDays)).get(day);
+  }
+
+  async verdictsAfterChangeTo(day: Day, windowDays: number): Promise<Array<{ day: Day; afterRun: number }>> {
+    const runs = await this.runs.verdictRuns(day, addDays(day, windowDays), windowDays);
+    return [...runs].map(([d, afterRun]) => ({ day: d as Day, afterRun }));
   }
 
   async loadCatalogue(): Promise<Catalogue> {

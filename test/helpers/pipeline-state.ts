@@ -1,24 +1,19 @@
 import { sql } from 'kysely';
 import type { Db } from '../../src/db/database';
+import { IngestRunRepository } from '../../src/repositories/ingest-run.repository';
 
 /**
- * Whether the daemon has finished what `days` and `week` ask of it: every day ingested, the newest changing run of
- * each day judged and reconciled, the week's letters written, and nothing left in the outbox. Read from Postgres only.
+ * Whether the daemon has finished what `days` and `week` ask of it: every day ingested, each day judged and
+ * reconciled after the run its verdict follows (`windowDays`: the config's `ingest.lookbackDays`), the week's letters
+ * written, and nothing left in the outbox. Read from Postgres only.
  */
-export async function pipelineDone(db: Db, days: string[], week: string): Promise<{ done: boolean; missing: string[] }> {
+export async function pipelineDone(db: Db, days: string[], week: string, windowDays: number): Promise<{ done: boolean; missing: string[] }> {
   const missing: string[] = [];
   const runs = await db.selectFrom('job_runs').select(['job', 'slot', 'status']).execute();
   const ok = new Set(runs.filter((r) => r.status === 'succeeded').map((r) => `${r.job}-${r.slot}`));
   for (const day of days) if (!ok.has(`ingest-${day}`)) missing.push(`ingest-${day}`);
-  const latest = await db
-    .selectFrom('ingest_runs')
-    .select(['day', (eb) => eb.fn.max('id').as('run')])
-    .where('day', 'in', days)
-    .where('status', '=', 'succeeded')
-    .where((eb) => eb(eb('accepted', '+', eb.ref('revised')), '>', 0))
-    .groupBy('day')
-    .execute();
-  for (const l of latest) for (const job of ['evaluate', 'reconcile']) if (!ok.has(`${job}-${l.day}-r${l.run}`)) missing.push(`${job}-${l.day}-r${l.run}`);
+  const verdicts = await new IngestRunRepository(db).verdictRuns(days[0]!, days.at(-1)!, windowDays);
+  for (const [day, run] of verdicts) for (const job of ['evaluate', 'reconcile']) if (!ok.has(`${job}-${day}-r${run}`)) missing.push(`${job}-${day}-r${run}`);
   if (!ok.has(`digest-${week}`)) missing.push(`digest-${week}`);
   const pending = await db.selectFrom('outbox').select('message_id').where('status', '=', 'pending').execute();
   missing.push(...pending.map((p) => `outbox ${p.message_id}`));

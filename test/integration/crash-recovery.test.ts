@@ -79,7 +79,7 @@ function envOf(d: Deployment, now: string) {
 
 /** The phase's work done, and no job left claimed: a wake-up of the relay killed mid-send is taken up again too. */
 async function untilDone(d: Deployment, phase: (typeof PHASES)[number]) {
-  await waitFor(() => pipelineDone(d.db.db, phase.days, phase.week), (s) => s.done, 120_000);
+  await waitFor(() => pipelineDone(d.db.db, phase.days, phase.week, 14), (s) => s.done, 120_000);
   await waitFor(() => d.db.db.selectFrom('job_runs').select(['job', 'slot', 'status']).where('status', '<>', 'succeeded').execute(), (r) => r.length === 0, 60_000);
 }
 

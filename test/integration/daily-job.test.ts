@@ -103,8 +103,10 @@ describe('the daily ingest job', () => {
     const timeline = await db.db.selectFrom('job_runs').select(['job', 'started_at', 'finished_at']).execute();
     const lastEvaluated = Math.max(...timeline.filter((j) => j.job === 'evaluate').map((j) => j.finished_at!.getTime()));
     // Every day judged once: the four ingested after the restart, and the three ingested before it (by a runner
-    // without a queue, so never judged), which the start's sweep found.
-    expect(timeline.filter((j) => j.job === 'evaluate')).toHaveLength(7);
+    // without a queue, so never judged), which the start's sweep found. The 24th waited for the 22nd and 23rd, whose
+    // values its rules compare with, and a verdict queued before they came in was passed over as superseded.
+    const judged = await db.db.selectFrom('evaluation_runs').select('day').orderBy('day').execute();
+    expect(judged.map((j) => j.day)).toEqual(lookback);
     expect(timeline.find((j) => j.job === 'digest')!.started_at.getTime()).toBeGreaterThanOrEqual(lastEvaluated);
     expect(await daemon.backfill()).toEqual([]);
     await daemon.stop();
@@ -138,6 +140,24 @@ describe('the daily ingest job', () => {
     );
     expect(digests).toEqual([{ slot: '2026-W48', status: 'succeeded', attempts: 1 }]);
     await Promise.all(daemons.map((d) => d.stop()));
+  });
+
+  it('judges again the days after a day whose values came late, and only those', async () => {
+    const app = await openApp({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
+    const enqueued: string[] = [];
+    const runner = new JobRunner({ ...app.jobContext, enqueue: async (name, slot) => void enqueued.push(`${name}-${slot}`) });
+    const runOf = async (day: string) => (await db.db.selectFrom('ingest_runs').select('id').where('day', '=', day).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+    for (const day of ['2026-11-20', '2026-11-22', '2026-11-23']) await runner.run('ingest', { day });
+    const [r20, r22, r23] = [await runOf('2026-11-20'), await runOf('2026-11-22'), await runOf('2026-11-23')];
+    // In order, each day's verdict follows the newest run among it and the days before it (its own).
+    expect(enqueued.splice(0)).toEqual([`evaluate-2026-11-20-r${r20}`, `evaluate-2026-11-22-r${r22}`, `evaluate-2026-11-23-r${r23}`]);
+
+    // The 21st comes in late: its verdict, and those of the 22nd and 23rd (whose drop is measured against it), are
+    // new slots; the 20th, before it, is not judged again.
+    await runner.run('ingest', { day: '2026-11-21' });
+    const r21 = await runOf('2026-11-21');
+    expect(enqueued.splice(0)).toEqual(['2026-11-21', '2026-11-22', '2026-11-23'].map((d) => `evaluate-${d}-r${r21}`));
+    await app.close();
   });
 
   it('retries a failed day on the next start', async () => {

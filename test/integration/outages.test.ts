@@ -82,9 +82,9 @@ describe('a daemon whose Redis, then Postgres, goes away for 30 s mid-run', () =
       const reference = startDaemonProcess(config.file, calmEnv(phase.now));
       const daemon = startDaemonProcess(config.file, env(phase.now));
       await outage(daemon, p === 0 ? redisServer : pgServer, p === 0 ? 'redis' : 'postgres');
-      await waitFor(() => pipelineDone(db.db, phase.days, phase.week).catch(() => ({ done: false, missing: ['postgres'] })), (s) => s.done, 180_000);
+      await waitFor(() => pipelineDone(db.db, phase.days, phase.week, 7).catch(() => ({ done: false, missing: ['postgres'] })), (s) => s.done, 180_000);
       expect((await readiness(await daemon.started)).status).toBe(200);
-      await waitFor(() => pipelineDone(calm.db, phase.days, phase.week), (s) => s.done, 60_000);
+      await waitFor(() => pipelineDone(calm.db, phase.days, phase.week, 7), (s) => s.done, 60_000);
       expect(await daemon.stop()).toEqual({ code: 0, signal: null });
       expect(await reference.stop()).toEqual({ code: 0, signal: null });
     }

@@ -50,7 +50,7 @@ describe('three daemons on one Postgres and Redis', () => {
       daemons = [0, 1, 2].map(() => startDaemonProcess(config.file, env));
       started.push(await Promise.all(daemons.map((d) => d.started.then(() => String(d.child.pid)))));
       const window = dayRange(addDays(day, -LOOKBACK), addDays(day, -1));
-      await waitFor(() => pipelineDone(db.db, window, isoWeekOf(day)), (s) => s.done, 60_000);
+      await waitFor(() => pipelineDone(db.db, window, isoWeekOf(day), LOOKBACK), (s) => s.done, 60_000);
       expect(await Promise.all(daemons.map((d) => d.stop()))).toEqual([0, 1, 2].map(() => ({ code: 0, signal: null })));
     }
     expect(started.flat()).toHaveLength(3 * DAYS.length);
