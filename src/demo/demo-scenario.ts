@@ -115,6 +115,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
       files: { mail: mailDir, ledger: ledgerFile, config: configFile },
     };
   } finally {
+    // The demo's queue is of no use after it (its database is what one looks at): it leaves no keys in Redis.
+    await daemon.queue.queue.obliterate({ force: true }).catch(() => undefined);
     await daemon.stop();
     await archive.close();
   }

@@ -51,5 +51,10 @@ describe('the demo, shortened to five weeks', () => {
     expect(mail).toContain('letter-2026-W44-langxi@duban.eml');
     expect(mail).toContain('letter-2026-W44-langxi@duban.html');
     expect(existsSync(outcome.files.ledger)).toBe(true);
+
+    // The queue was the demo's alone: nothing of it is left in Redis.
+    const r = new Redis(REDIS_URL);
+    expect(await r.keys(`${prefix}:*`)).toEqual([]);
+    r.disconnect();
   }, 240_000);
 });

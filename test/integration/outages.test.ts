@@ -66,6 +66,7 @@ async function outage(daemon: DaemonProcess, service: PrivateService, name: 'pos
     });
     seen.push(r.status);
     expect(r.body.checks[name]!.status).toBe('error');
+    expect(daemon.child.exitCode).toBeNull();
     await new Promise((res) => setTimeout(res, 2000));
   }
   expect(seen.length).toBeGreaterThanOrEqual(5);
