@@ -56,6 +56,8 @@ export interface SweepDeps {
  * killed between two steps, a job failed through an outage, Redis lost) is mended at the next start or sweep.
  */
 export class PipelineSweep {
+  private lookbackOf?: { minute: number; days: string[] };
+
   constructor(private readonly deps: SweepDeps) {}
 
   /** The ids of the jobs it enqueued (again). */
@@ -65,14 +67,20 @@ export class PipelineSweep {
     return ids;
   }
 
-  /** The look-back: from `lookbackDays` before the day the latest scheduled ingest took in, to that day. */
+  /**
+   * The look-back: from `lookbackDays` before the day the latest scheduled ingest took in, to that day. Finding that
+   * run scans back minute by minute (tens of ms), and every job asks before it works: kept for the clock's minute.
+   */
   private lookback(): string[] {
     const { config, now } = this.deps;
+    const minute = Math.floor(now().getTime() / 60_000);
+    if (this.lookbackOf?.minute === minute) return this.lookbackOf.days;
     const ingest = jobRegistry.ingest;
     const fired = lastFireTime(ingest.schedule.cron(config), config.timezone, now());
-    if (!fired || config.ingest.lookbackDays === 0) return [];
-    const latest = ingest.schedule.dataAt(config, fired).day;
-    return dayRange(addDays(latest, -(config.ingest.lookbackDays - 1)), latest);
+    const latest = fired && ingest.schedule.dataAt(config, fired).day;
+    const days = latest && config.ingest.lookbackDays > 0 ? dayRange(addDays(latest, -(config.ingest.lookbackDays - 1)), latest) : [];
+    this.lookbackOf = { minute, days };
+    return days;
   }
 
   /**
