@@ -18,8 +18,9 @@ import { loadConfig } from '../src/config/load-config';
 import { createDatabase, DatabaseHandle } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrator';
 import { createMailTransport } from '../src/delivery/mail-transport';
-import { OutboxRelay } from '../src/delivery/outbox-relay';
-import { DigestService } from '../src/services/digest.service';
+import { LetterService } from '../src/services/letter.service';
+import { OutboxRelay } from '../src/services/outbox-relay.service';
+import { SummaryService } from '../src/services/summary.service';
 import { EvaluationService } from '../src/services/evaluation.service';
 import { ProblemService } from '../src/services/problem.service';
 import { RulesService } from '../src/services/rules.service';
@@ -49,10 +50,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const handle = await buildWeek(config);
       try {
-        // duban: the weekly job and the relay, as the daemon runs them.
+        // duban: the week's letters and summary steps and the relay, as the daemon runs them.
         const transport = createMailTransport(sink.url, { maxConnections: POOL });
         let t = Date.now();
-        const report = await new DigestService({ db: handle.db, config, logger: silent }).issueWeek(WEEK);
+        const report = await new LetterService({ db: handle.db, config, logger: silent }).issueWeek(WEEK);
+        await new SummaryService({ db: handle.db, config, logger: silent }).writeWeek(WEEK);
         const composeMs = Date.now() - t;
         const sent = await new OutboxRelay({ db: handle.db, transport, config, logger: silent }).processAll();
         const dubanMs = Date.now() - t;

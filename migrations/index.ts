@@ -6,6 +6,7 @@ import * as ledger from './20261127T223000000Z-ledger';
 import * as problems from './20261127T230000000Z-problems';
 import * as outbox from './20261127T233000000Z-outbox';
 import * as letters from './20261127T235000000Z-letters';
+import * as lettersStep from './20261130T050000000Z-letters-step';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '20261127T230000000Z-problems': problems,
   '20261127T233000000Z-outbox': outbox,
   '20261127T235000000Z-letters': letters,
+  '20261130T050000000Z-letters-step': lettersStep,
 };

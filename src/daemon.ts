@@ -1,7 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isJobName, JobDefinition, jobId, JobName, jobRegistry } from '../jobs';
-import { App, openApp, OpenAppOptions } from './app';
+import { jobId, StepData, StepName } from '../jobs/pipeline';
+import { AppContext, AppOptions } from './app-context';
 import type { DubanConfig } from './config/load-config';
 import { dayIn } from './domain/day';
 import { OpsMetrics } from './ops/metrics';
@@ -9,15 +9,14 @@ import { OpsServer } from './ops/ops-server';
 import { ReadinessCheck } from './ops/readiness';
 import { settlesWithin } from './ops/timeouts';
 import { CronScheduler } from './queue/cron-scheduler';
-import { JobQueue } from './queue/job-queue';
+import { EnqueueOptions, JobQueue } from './queue/job-queue';
 import { JobRunner } from './queue/job-runner';
 import { createJobWorker } from './queue/job-worker';
 import { PipelineOrder } from './queue/pipeline-order';
-import { DIGEST_PRIORITY, PipelineSweep } from './queue/pipeline-sweep';
-import { SlotLocks } from './queue/slot-locks';
+import { PipelineSweep } from './queue/pipeline-sweep';
 import { createRedis } from './queue/redis-connection';
+import { SlotLocks } from './queue/slot-locks';
 import { OpsRepository } from './repositories/ops.repository';
-import { RulesService } from './services/rules.service';
 
 /**
  * After the grace has run out, how long a stop still waits for Postgres connections to be returned. A job left running
@@ -25,7 +24,7 @@ import { RulesService } from './services/rules.service';
  */
 const POOL_DRAIN_MS = 5000;
 
-export interface DaemonOptions extends OpenAppOptions {
+export interface DaemonOptions extends Omit<AppOptions, 'prepare'> {
   /** `false` leaves the wall clock out (tests drive the slots themselves). */
   cron?: boolean;
   /** Overrides the config's `ops` section, e.g. port 0 in tests. */
@@ -33,28 +32,13 @@ export interface DaemonOptions extends OpenAppOptions {
 }
 
 /**
- * On a fresh database the rules file becomes version 1, judging all history the calendar covers, so a new
- * installation monitors from its first day. Every later change goes through `duban rules apply` with a reason.
- */
-async function adoptInitialRules(app: App): Promise<void> {
-  const rules = new RulesService(app.database.db);
-  if ((await rules.latest()).length > 0) return;
-  const firstYear = Math.min(...app.config.calendar.map((c) => c.year));
-  const { stored } = await rules.apply(app.config.rules, {
-    by: 'duban',
-    reason: '首次启动：按规则文件建立初始规则',
-    effectiveFrom: `${firstYear}-01-01`,
-  });
-  if (stored.length > 0) app.logger.info({ rules: stored.map((r) => r.rule_id) }, 'initial rules stored');
-}
-
-/**
  * The long-running process: cron enqueues, the worker runs, Postgres remembers. Any number of daemons may share one
- * Postgres and Redis; job ids and the job_runs guard keep each slot to one run.
+ * Postgres and Redis; job ids and the job_runs guard keep each slot to one run. Everything it runs is a step of
+ * jobs/pipeline.ts: what the clock starts, what the sweep looks for and the order the work is done in come from there.
  */
 export class Daemon {
   private constructor(
-    readonly app: App,
+    readonly app: AppContext,
     private readonly redis: Redis[],
     readonly queue: JobQueue,
     private readonly worker: Worker,
@@ -71,18 +55,14 @@ export class Daemon {
   ) {}
 
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
-    const app = await openApp({ ...opts, prepare: true });
-    const now = opts.now ?? app.now;
-    await adoptInitialRules(app);
-    const ops = { ...app.config.ops, ...opts.ops };
+    const app = await AppContext.open({ ...opts, prepare: true });
+    await app.adoptInitialRules();
+    const { config, pipeline, logger } = app;
+    const ops = { ...config.ops, ...opts.ops };
     const redis = createRedis(app.env.redisUrl);
-    const queue = new JobQueue(redis, app.env.queuePrefix, app.config.queue.retryDelayMs);
-    const metrics = new OpsMetrics({ repo: new OpsRepository(app.database.db), today: () => dayIn(app.config.timezone, now()) });
-    const opsServer = new OpsServer({
-      readiness: new ReadinessCheck({ db: app.database.db, redis, smtp: app.mailTransport }),
-      metrics,
-      logger: app.logger,
-    });
+    const queue = new JobQueue(redis, app.env.queuePrefix, config, pipeline);
+    const metrics = new OpsMetrics({ repo: new OpsRepository(app.database.db), today: () => dayIn(config.timezone, app.now()), steps: Object.keys(pipeline.steps) });
+    const opsServer = new OpsServer({ readiness: new ReadinessCheck({ db: app.database.db, redis, smtp: app.mailTransport }), metrics, logger });
     let opsPort: number;
     try {
       // Before the worker exists: a daemon that cannot serve its endpoints stops before it takes any job.
@@ -93,35 +73,41 @@ export class Daemon {
       await app.close();
       throw new Error(`运维接口无法在 ${ops.host}:${ops.port} 上监听：${(err as Error).message}。请在 duban.yaml 的 ops.port 中换一个端口`);
     }
-    const workerRedis = redis.duplicate();
-    const enqueue = async (name: string, slot: string, data: object) => {
-      if (!isJobName(name)) throw new Error(`unknown job name: ${name}`);
-      await queue.enqueue(name, slot, data, { attempts: app.config.ingest.attempts });
-    };
-    const sweep = new PipelineSweep({ db: app.database.db, queue, config: app.config, logger: app.logger, now, relay: app.jobContext.services.relay !== undefined });
+    const view = app.pipelineView();
+    const sweep = new PipelineSweep({ pipeline, view, queue, logger });
     const slotLocks = new SlotLocks(app.database.pool);
-    const order = new PipelineOrder({ sweep, slotLocks, queue, logger: app.logger });
-    const runner = new JobRunner({ ...app.jobContext, enqueue, untilQuiet: order.untilQuiet }, { observer: metrics, slotLocks, before: order.before });
-    order.useRunner((gap) => runner.run(gap.name, gap.data));
-    const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner, app.config.queue);
-    worker.on('error', (err) => app.logger.error({ err }, 'worker error'));
-    const scheduler = new CronScheduler(app.config.timezone);
-    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, scheduler, opsServer, opsPort, ops.shutdownGraceMs, sweep, order);
-
-    if (opts.cron !== false) {
-      const { ingest, digest, deliver } = jobRegistry;
-      // Retries of a wake-up are pointless: the next tick comes in five minutes.
-      daemon.schedule('ingest', ingest, app.config.ingest.attempts);
-      daemon.schedule('digest', digest, app.config.ingest.attempts, DIGEST_PRIORITY);
-      daemon.schedule('deliver', deliver, 1);
-      daemon.scheduler.add('sweep', app.config.queue.sweep, () => daemon.safely(() => sweep.run()));
-    }
-    await daemon.backfill();
-    app.logger.info(
-      { timezone: app.config.timezone, sources: app.config.sources.map((s) => s.name), ops: `http://${ops.host}:${opsPort}` },
-      'duban started',
+    const order = new PipelineOrder({ pipeline, sweep, slotLocks, queue, logger });
+    const runner = new JobRunner(
+      { db: app.database.db, pipeline, context: app.stepContext({ sweep: () => sweep.run() }), view },
+      { followUps: { mode: 'enqueue', enqueue: async (next) => void (await queue.enqueue(next.step, next.data)) }, observer: metrics, slotLocks, before: order.before },
     );
+    order.useRunner((gap) => runner.run(gap.step, gap.data));
+    const workerRedis = redis.duplicate();
+    const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner, config.queue);
+    worker.on('error', (err) => logger.error({ err }, 'worker error'));
+    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, new CronScheduler(config.timezone), opsServer, opsPort, ops.shutdownGraceMs, sweep, order);
+    if (opts.cron !== false) daemon.registerSchedules();
+    await daemon.backfill();
+    logger.info({ timezone: config.timezone, sources: config.sources.map((s) => s.name), ops: `http://${ops.host}:${opsPort}` }, 'duban started');
     return daemon;
+  }
+
+  /**
+   * Every step with a schedule, at each tick that has a slot due: a queued step is enqueued (one run among all
+   * daemons); an each-daemon step (the sweep) is run here.
+   */
+  private registerSchedules(): void {
+    const { config, pipeline } = this.app;
+    for (const [step, spec] of Object.entries(pipeline.steps)) {
+      if (!spec.schedule) continue;
+      const schedule = spec.schedule;
+      this.scheduler.add(step, schedule.cron(config), async (at) => {
+        const data = schedule.dataAt(config, at);
+        if (data === undefined) return;
+        if (spec.runs === 'queue') await this.safely(() => this.queue.enqueue(step, data));
+        else await this.safely(() => this.runner.run(step, data));
+      });
+    }
   }
 
   /** Enqueues what the pipeline is missing (after downtime: the days, letters and messages not done). Returns the job ids. */
@@ -129,13 +115,9 @@ export class Daemon {
     return this.sweep.run();
   }
 
-  /** Enqueues the job's slot at each cron tick that has one due. */
-  private schedule<Data extends object>(name: JobName, def: Required<Pick<JobDefinition<Data>, 'slot' | 'schedule'>>, attempts: number, priority?: number): void {
-    const { config } = this.app;
-    this.scheduler.add(name, def.schedule.cron(config), async (at) => {
-      const data = def.schedule.dataAt(config, at);
-      if (data) await this.safely(() => this.queue.enqueue(name, def.slot(data), data, { attempts, priority }));
-    });
+  /** Enqueues a step's slot, as the clock or a follow-up would. */
+  enqueue<K extends StepName>(step: K, data: StepData<K>, opts?: EnqueueOptions): Promise<string> {
+    return this.queue.enqueue(step, data, opts);
   }
 
   /**
@@ -173,8 +155,8 @@ export class Daemon {
     try {
       await fn();
     } catch (err) {
-      // Redis may be down at the cron minute; the next start's backfill enqueues what was missed.
-      this.app.logger.error({ err }, 'could not enqueue scheduled job');
+      // Redis may be down at the cron minute; the next sweep enqueues what was missed.
+      this.app.logger.error({ err }, 'scheduled step could not be started');
     }
   }
 }

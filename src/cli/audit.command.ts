@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { dayIn, parseDay } from '../domain/day';
-import { STATE_LABELS } from '../domain/problem-state';
+import { describeBreak } from '../domain/ledger-chain';
+import { eventLabel } from '../domain/ledger-events';
+import { PROBLEM_STATES } from '../domain/problem-state';
 import { ExportFormat, writeTable } from '../export/table-export';
-import { AuditRepository, EventFilter } from '../repositories/audit.repository';
+import type { EventFilter } from '../repositories/audit.repository';
 import { table } from './output';
 import { parseId } from './parse-id';
-import { describeBreak } from '../domain/ledger-chain';
-import { LedgerService } from '../services/ledger.service';
 import { withApp } from './with-app';
 
 export function auditCommand(): Command {
@@ -18,7 +18,7 @@ export function auditCommand(): Command {
     .description('从第一条事件起重新计算哈希链，指出第一条被修改、删除或插入的事件（不一致时退出码为 2）')
     .action(async (_opts: unknown, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const report = await new LedgerService(app.database.db).verify();
+        const report = await app.services.audit.verify();
         if (!report.broken) {
           console.log(`台账完整：${report.checked} 条事件，哈希链逐条核验一致。`);
           return;
@@ -36,7 +36,7 @@ export function auditCommand(): Command {
     .action(async (opts: { format: ExportFormat; out: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const today = dayIn(app.config.timezone, app.now());
-        const rows = await new AuditRepository(app.database.db).ledgerSheet();
+        const rows = await app.services.audit.ledgerSheet();
         await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, today)) }, opts.format, opts.out);
         console.log(`已导出台账 ${rows.length} 个问题：${opts.out}`);
       });
@@ -48,19 +48,19 @@ export function auditCommand(): Command {
     .option('--unit <code>', '单位或责任单位代码')
     .option('--indicator <code>', '指标代码')
     .option('--problem <id>', '问题编号', parseId)
-    .addOption(new Option('--state <state>', '问题当前状态').choices(Object.keys(STATE_LABELS)))
+    .addOption(new Option('--state <state>', '问题当前状态').choices(PROBLEM_STATES))
     .option('--from <YYYY-MM-DD>', '从哪天', parseDay)
     .option('--to <YYYY-MM-DD>', '到哪天', parseDay)
     .addOption(new Option('--format <format>', '格式').choices(['table', 'csv', 'json', 'xlsx']).default('table'))
     .option('--out <file>', '输出文件（csv、json、xlsx 必填）')
     .action(async (opts: Omit<EventFilter, 'timezone'> & { format: ExportFormat | 'table'; out?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const events = await new AuditRepository(app.database.db).events({ ...opts, timezone: app.config.timezone });
+        const events = await app.services.audit.events(opts);
         const headers = ['序号', '时间', '事件', '操作人', '问题', '单位', '指标', '规则', '内容'];
         const rows = events.map((e) => [
           e.seq,
           formatInstant(e.recorded_at, app.config.timezone),
-          EVENT_LABELS[e.type] ?? e.type,
+          eventLabel(e.type),
           e.actor,
           e.problem_id,
           e.unit,
@@ -84,34 +84,19 @@ export function auditCommand(): Command {
     .argument('<id>', '问题编号', parseId)
     .action(async (id: number, _opts: unknown, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const repo = new AuditRepository(app.database.db);
-        const anomalies = await repo.problemAnomalies(id);
-        const events = await repo.events({ problem: id, timezone: app.config.timezone });
+        const anomalies = await app.services.audit.problemAnomalies(id);
+        const events = await app.services.audit.events({ problem: id });
         if (events.length === 0) throw new Error(`没有编号为 ${id} 的问题`);
         console.log(`问题 ${id}`);
         console.log('数据与规则：');
         console.log(table(['日期', '规则', '版本', '观测值', '期望/阈值', '说明', '状态'], anomalies.map((a) => [a.day, a.rule_id, `v${a.version}`, a.observed_value, a.expected_value, a.explanation, a.status === 'active' ? '有效' : '已失效'])));
         console.log('经过：');
-        console.log(table(['序号', '时间', '事件', '操作人', '内容'], events.map((e) => [e.seq, formatInstant(e.recorded_at, app.config.timezone), EVENT_LABELS[e.type] ?? e.type, e.actor, JSON.stringify(e.payload)])));
+        console.log(table(['序号', '时间', '事件', '操作人', '内容'], events.map((e) => [e.seq, formatInstant(e.recorded_at, app.config.timezone), eventLabel(e.type), e.actor, JSON.stringify(e.payload)])));
       });
     });
 
   return cmd;
 }
-
-const EVENT_LABELS: Record<string, string> = {
-  rule_version_applied: '规则新版本',
-  problem_opened: '发现问题',
-  problem_reopened: '重新打开',
-  problem_assigned: '交办',
-  problem_responded: '反馈整改',
-  problem_data_confirmed: '数据确认恢复',
-  problem_data_regressed: '数据再次异常',
-  problem_verified: '核验签字',
-  problem_closed: '销号',
-  problem_dismissed: '撤销',
-  problem_escalated: '升级',
-};
 
 /** e.g. 2026-11-27 08:00:05, in the bureau's zone. */
 function formatInstant(at: Date, timeZone: string): string {

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { App } from '../app';
+import { rerunTag } from '../../jobs/pipeline';
+import type { AppContext } from '../app-context';
 import { dayIn } from '../domain/day';
 import { isoWeekOf, parseIsoWeek } from '../domain/iso-week';
-import { JobRunner } from '../queue/job-runner';
-import { LetterRepository } from '../repositories/letter.repository';
-import type { WeekReport } from '../services/digest.service';
 import { table } from './output';
+import { runStep } from './run-step';
+import { describeOutcome } from './step-report';
 import { withApp } from './with-app';
 
 const STATUS_LABELS = { pending: '待发送', delivered: '已送达', failed: '发送失败' } as const;
@@ -24,7 +24,7 @@ export function lettersCommand(): Command {
     .action(async (opts: { unit: string; week?: string; html?: string; text?: boolean }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const week = opts.week ?? currentWeek(app);
-        const p = await app.services.digest.preview(week, opts.unit);
+        const p = await app.services.letters.preview(week, opts.unit);
         console.log(`函号：${p.letterNo}${p.issued ? '（已发出，以下为发件箱中的原文）' : '（预览，发送时按当时顺序编号）'}`);
         if (!p.issued && !p.due) console.log('该单位本周没有在办问题，按配置不发交办函。');
         console.log(`收件人：${p.to.join('、') || '（无地址）'}`);
@@ -42,20 +42,19 @@ export function lettersCommand(): Command {
 
   cmd
     .command('send')
-    .description('立即运行每周交办（与守护进程的 digest 任务相同；每单位每周只发一封），并投递发件箱')
+    .description('立即运行每周交办（与守护进程的 letters 步骤相同的代码；每单位每周只发一封），随后写调度会材料并投递发件箱')
     .option('--week <YYYY-Www>', 'ISO 周（默认本周）', parseIsoWeek)
     .action(async (opts: { week?: string }, sub: Command) => {
       await withApp(sub, { prepare: true }, async (app) => {
         const week = opts.week ?? currentWeek(app);
-        const outcome = await new JobRunner(app.jobContext).run('digest', { week });
-        if (outcome.status === 'skipped') console.log(`${week} 的每周交办已运行过，不再重复发函。`);
-        else console.log(describeWeek(outcome.result as WeekReport));
-        if (app.services.relay) {
-          const sent = await app.services.relay.processAll();
-          console.log(`投递：送达 ${sent.delivered}，稍后重试 ${sent.retried}，失败 ${sent.failed}`);
-        } else {
-          console.log('未设置 SMTP_URL：邮件留在发件箱中，由设置了 SMTP_URL 的守护进程发送。');
+        const outcome = await runStep(app, 'letters', { week }, 'never');
+        if (outcome.status === 'done') {
+          console.log(describeOutcome(outcome));
+          return;
         }
+        console.log(`${week} 的每周交办已运行过，不再重复发函。`);
+        // Still sends what waits, as the command says it does.
+        console.log(describeOutcome(await runStep(app, 'deliver', { reason: `cli-${rerunTag(new Date())}` }, 'never')));
       });
     });
 
@@ -67,7 +66,7 @@ export function lettersCommand(): Command {
     .action(async (opts: { week?: string; unit?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const week = opts.week ?? currentWeek(app);
-        const rows = await new LetterRepository(app.database.db).list(week, opts.unit);
+        const rows = await app.services.letters.list(week, opts.unit);
         if (rows.length === 0) {
           console.log(`${week} 没有交办函。`);
           return;
@@ -84,12 +83,6 @@ export function lettersCommand(): Command {
   return cmd;
 }
 
-function currentWeek(app: App): string {
+function currentWeek(app: AppContext): string {
   return isoWeekOf(dayIn(app.config.timezone, app.now()));
-}
-
-export function describeWeek(r: WeekReport): string {
-  const summary = { written: '调度会材料已写入发件箱', exists: '调度会材料此前已写入', 'no recipients': '未配置调度会材料收件人' }[r.summary];
-  const missing = r.unaddressed.length > 0 ? `；无收件地址未发：${r.unaddressed.join('、')}` : '';
-  return `${r.week}（发函日 ${r.letterDay}）：新写交办函 ${r.letters} 封，交办问题 ${r.assigned} 项；${summary}${missing}`;
 }

@@ -1,5 +1,5 @@
+import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
-import { OutboxRepository } from '../repositories/outbox.repository';
 import { table } from './output';
 import { parseId } from './parse-id';
 import { withApp } from './with-app';
@@ -15,7 +15,7 @@ export function outboxCommand(): Command {
     .addOption(new Option('--status <status>', '状态').choices(Object.keys(STATUS_LABELS)))
     .action(async (opts: { status?: keyof typeof STATUS_LABELS }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const rows = await new OutboxRepository(app.database.db).list(opts.status);
+        const rows = await app.services.outbox.list(opts.status);
         if (rows.length === 0) {
           console.log('发件箱中没有符合条件的邮件。');
           return;
@@ -31,11 +31,12 @@ export function outboxCommand(): Command {
 
   cmd
     .command('retry')
-    .description('把发送失败的邮件放回待发送（重新计算尝试次数）')
+    .description('把发送失败的邮件放回待发送（重新计算尝试次数；记入台账）')
     .argument('<id>', '邮件编号', parseId)
-    .action(async (id: number, _opts: unknown, sub: Command) => {
+    .option('--by <name>', '操作人（默认：当前系统用户）', userInfo().username)
+    .action(async (id: number, opts: { by: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        if (!(await new OutboxRepository(app.database.db).retry(id))) throw new Error(`邮件 ${id} 不存在或不是“发送失败”状态`);
+        if (!(await app.services.outbox.retry(id, opts.by))) throw new Error(`邮件 ${id} 不存在或不是“发送失败”状态`);
         console.log(`邮件 ${id} 已放回待发送。`);
       });
     });

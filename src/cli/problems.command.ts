@@ -1,14 +1,11 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { ESCALATION_LABELS } from '../domain/problem-deadline';
-import { ProblemAction, ProblemState, STATE_LABELS } from '../domain/problem-state';
-import { ProblemRepository } from '../repositories/problem.repository';
-import { describeMove, ProblemActionService } from '../services/problem-action.service';
+import { PROBLEM_STATES, ProblemState, STATE_LABELS } from '../domain/problem-state';
+import { describeMove, ManualAction } from '../services/problem-action.service';
 import { table } from './output';
 import { parseId } from './parse-id';
 import { withApp } from './with-app';
-
-const STATES = Object.keys(STATE_LABELS) as ProblemState[];
 
 export function problemsCommand(): Command {
   const cmd = new Command('problems').description('问题：由异常归并而来，交办、跟踪直至销号');
@@ -16,12 +13,12 @@ export function problemsCommand(): Command {
   cmd
     .command('list')
     .description('列出问题（最新的在前）')
-    .addOption(new Option('--state <state>', `状态：${STATES.map((s) => `${s}=${STATE_LABELS[s]}`).join('，')}`).choices(STATES))
+    .addOption(new Option('--state <state>', `状态：${PROBLEM_STATES.map((s) => `${s}=${STATE_LABELS[s]}`).join('，')}`).choices(PROBLEM_STATES))
     .option('--unit <code>', '单位或责任单位代码')
     .option('--indicator <code>', '指标代码')
     .action(async (opts: { state?: ProblemState; unit?: string; indicator?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const rows = await new ProblemRepository(app.database.db).list(opts);
+        const rows = await app.services.problemActions.list(opts);
         if (rows.length === 0) {
           console.log('没有符合条件的问题。');
           return;
@@ -54,7 +51,7 @@ export function problemsCommand(): Command {
     .argument('<id>', '问题编号', parseId)
     .action(async (id: number, _opts: unknown, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const p = await new ProblemRepository(app.database.db).show(id);
+        const p = await app.services.problemActions.show(id);
         if (!p) throw new Error(`没有编号为 ${id} 的问题`);
         const lines: Array<[string, string | number | null]> = [
           ['状态', STATE_LABELS[p.state]],
@@ -77,7 +74,7 @@ export function problemsCommand(): Command {
       });
     });
 
-  const act = (name: string, description: string, configure: (c: Command) => Command, actionOf: (opts: Record<string, unknown>) => ProblemAction) =>
+  const act = (name: string, description: string, configure: (c: Command) => Command, actionOf: (opts: Record<string, unknown>) => ManualAction) =>
     cmd.addCommand(
       configure(
         new Command(name)
@@ -87,12 +84,8 @@ export function problemsCommand(): Command {
           .option('--note <text>', '备注'),
       ).action(async (id: number, opts: Record<string, unknown>, sub: Command) => {
         await withApp(sub, {}, async (app) => {
-          const service = new ProblemActionService({ db: app.database.db, config: app.config, now: app.now });
-          const { from, problem } = await service.act(id, actionOf(opts), {
-            actor: opts.by as string,
-            note: opts.note as string | undefined,
-            evidence: opts.evidence as string[] | undefined,
-          });
+          const note = opts.note ? { note: opts.note as string } : {};
+          const { from, problem } = await app.services.problemActions.act(id, { ...actionOf(opts), ...note } as ManualAction, { actor: opts.by as string });
           console.log(describeMove(id, from, problem.state) + (name === 'assign' ? `，整改期限 ${problem.deadline}` : ''));
         });
       }),
@@ -103,7 +96,7 @@ export function problemsCommand(): Command {
     'respond',
     '登记责任单位反馈的整改措施（转为待核验）',
     (c) => c.requiredOption('--measures <text>', '整改措施').option('--evidence <path-or-url...>', '佐证材料（可多个）'),
-    (o) => ({ type: 'respond', measures: o.measures as string }),
+    (o) => ({ type: 'respond', measures: o.measures as string, ...(o.evidence ? { evidence: o.evidence as string[] } : {}) }),
   );
   act('verify', '核验人签字确认整改到位', (c) => c, (o) => ({ type: 'verify', by: o.by as string }));
   act('close', '销号（默认须数据确认恢复且有核验人签字）', (c) => c, () => ({ type: 'close' }));

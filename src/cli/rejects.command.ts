@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { parseDay } from '../domain/day';
-import { IngestRunRepository } from '../repositories/ingest-run.repository';
 import { table } from './output';
 import { withApp } from './with-app';
 
@@ -14,9 +13,7 @@ export function rejectsCommand(): Command {
     .action(async (opts: { run?: number; day?: string; format: string; limit: number }, cmd: Command) => {
       if (opts.run === undefined && opts.day === undefined) throw new Error('请给出 --run 或 --day');
       await withApp(cmd, {}, async (app) => {
-        const runs = new IngestRunRepository(app.database.db);
-        const runIds = opts.run !== undefined ? [opts.run] : (await runs.forDay(opts.day!)).map((r) => r.id);
-        const rows = await runs.rejects(runIds, opts.limit);
+        const rows = await app.services.ingest.rejects({ runId: opts.run, day: opts.day }, opts.limit);
         if (opts.format === 'json') {
           console.log(JSON.stringify(rows, null, 2));
           return;

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { parseDay } from '../domain/day';
-import { ReplayService } from '../services/replay.service';
 import { withApp } from './with-app';
 
 export function replayCommand(): Command {
@@ -9,7 +8,7 @@ export function replayCommand(): Command {
     .requiredOption('--day <YYYY-MM-DD>', '重放哪一天', parseDay)
     .action(async (opts: { day: string }, cmd: Command) => {
       await withApp(cmd, {}, async (app) => {
-        const report = await new ReplayService({ db: app.database.db, evaluation: app.services.evaluation }).replay(opts.day);
+        const report = await app.services.replay.replay(opts.day);
         console.log(`重放 ${opts.day} 的评估 #${report.evaluationId}（${report.evaluatedAt.toISOString()}）：记录 ${report.recorded.length} 条异常，重放 ${report.replayed.length} 条`);
         if (report.differences.length === 0) {
           console.log('与记录完全一致。');

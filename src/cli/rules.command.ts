@@ -2,13 +2,12 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import type { App } from '../app';
+import type { AppContext } from '../app-context';
 import { ConfigError, ConfigProblem } from '../config/config-error';
 import { readRules } from '../config/load-config';
 import { dayIn, parseDay } from '../domain/day';
 import { formatRuleChanges } from '../domain/rule-diff';
-import { BacktestService, compareBy } from '../services/backtest.service';
-import { RulesService } from '../services/rules.service';
+import { compareBy } from '../services/backtest.service';
 import { table } from './output';
 import { withApp } from './with-app';
 
@@ -26,7 +25,7 @@ export function rulesCommand(): Command {
     .action(async (opts: { file?: string; reason: string; by: string; effective?: string; yes?: boolean }, sub: Command) => {
       await withApp(sub, { prepare: true }, async (app) => {
         const next = rulesFrom(app, opts.file);
-        const service = new RulesService(app.database.db);
+        const service = app.services.rules;
         const changes = await service.plan(next);
         console.log(formatRuleChanges(changes));
         if (changes.length === 0) return;
@@ -50,7 +49,7 @@ export function rulesCommand(): Command {
     .action(async (opts: { file?: string; rule?: string; from: string; to: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const proposed = rulesFrom(app, opts.file);
-        const report = await new BacktestService({ db: app.database.db, evaluation: app.services.evaluation }).run(proposed, opts.from, opts.to, opts.rule);
+        const report = await app.services.backtest.run(proposed, opts.from, opts.to, opts.rule);
         console.log(`回测 ${opts.from} 至 ${opts.to}（现行规则 → 拟议规则；“问题”指不同的单位×指标组合）`);
         const rows = (k: 'ruleId' | 'unit') =>
           compareBy(report, k).map((r) => [r.key, r.current.anomalies, r.proposed.anomalies, signed(r.proposed.anomalies - r.current.anomalies), r.current.series, r.proposed.series]);
@@ -67,7 +66,7 @@ export function rulesCommand(): Command {
     .action(async (opts: { day?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const day = opts.day ?? dayIn(app.config.timezone, app.now());
-        const rows = await new RulesService(app.database.db).inForceOn(day);
+        const rows = await app.services.rules.inForceOn(day);
         if (rows.length === 0) {
           console.log(`${day} 没有现行规则。先运行：duban rules apply --reason "初始规则"`);
           return;
@@ -90,7 +89,7 @@ export function rulesCommand(): Command {
     .argument('<id>', '规则 id')
     .action(async (id: string, _opts: unknown, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const rows = await new RulesService(app.database.db).history(id);
+        const rows = await app.services.rules.history(id);
         if (rows.length === 0) throw new Error(`没有规则“${id}”`);
         for (const r of rows) {
           console.log(`v${r.version}  ${r.effective_from} 起  ${r.created_by}  ${r.created_at.toISOString()}  ${r.reason}`);
@@ -102,7 +101,7 @@ export function rulesCommand(): Command {
 }
 
 /** The rules of `file` (default: the configured rules file), checked against the catalogue like the config itself. */
-function rulesFrom(app: App, file: string | undefined) {
+function rulesFrom(app: AppContext, file: string | undefined) {
   const problems: ConfigProblem[] = [];
   const rules = readRules(file ? path.resolve(file) : app.config.rulesFile, app.config.indicators, app.config.units, problems);
   if (problems.length > 0) throw new ConfigError(problems);

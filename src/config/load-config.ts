@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from '../project-root';
 import { ConfigError, ConfigProblem, formatPath } from './config-error';
 import { addDays, isDay, weekday } from '../domain/day';
 import type { CalendarYear } from '../domain/working-calendar';
-import { MessageTemplates, readTemplates } from '../delivery/message-templates';
+import { MessageTemplates, readTemplates } from './message-templates';
 import { RuleDefinition, rulesFileSchema } from './rules-schema';
 import {
   calendarFileSchema,

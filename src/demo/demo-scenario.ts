@@ -8,12 +8,12 @@ import type { Db } from '../db/database';
 import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { addDays, Day, dayRange } from '../domain/day';
 import { letterDay, weekDueOn } from '../domain/letter-schedule';
+import { DEADLINE_STATES } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
 import { writeTable } from '../export/table-export';
 import type { Logger } from '../logger';
-import { AuditRepository } from '../repositories/audit.repository';
-import { LedgerService, VerifyReport } from '../services/ledger.service';
-import { ProblemActionService } from '../services/problem-action.service';
+import type { VerifyReport } from '../services/ledger.service';
+import type { ProblemActionService } from '../services/problem-action.service';
 import { startMailArchive } from './mail-archive';
 
 export interface DemoOptions {
@@ -87,16 +87,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
     const { config } = daemon.app;
     const { db } = daemon.app.database;
     const calendar = new WorkingCalendar(config.calendar);
-    const actions = new ProblemActionService({ db, config, now: () => clock });
+    const actions = daemon.app.services.problemActions;
     const days = dayRange(START, addDays(START, 7 * weeks));
     for (const day of days) {
       at(day, '08:00');
-      await runToIdle(daemon, 'ingest', addDays(day, -1), { day: addDays(day, -1), trigger: 'demo' });
+      await runToIdle(daemon, () => daemon.enqueue('ingest', { day: addDays(day, -1), trigger: 'demo' }, { attempts: 1 }));
       const week = weekDueOn(calendar, day, config.letters.weekday);
       const lettersToday = week !== undefined && letterDay(calendar, week, config.letters.weekday) === day;
       if (lettersToday) {
         at(day, '08:30');
-        await runToIdle(daemon, 'digest', week, { week }, 10);
+        await runToIdle(daemon, () => daemon.enqueue('letters', { week }, { attempts: 1 }));
       }
       at(day, '17:00');
       const done = await departmentsAct(db, actions, calendar, day);
@@ -104,13 +104,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
     }
     const lastDay = days[days.length - 1]!;
     const ledgerFile = path.join(opts.outDir, '台账.xlsx');
-    const rows = await new AuditRepository(db).ledgerSheet();
+    const rows = await daemon.app.services.audit.ledgerSheet();
     await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, lastDay)) }, 'xlsx', ledgerFile);
     return {
       days: days.length,
       ...(await tally(db, lastDay)),
       messages: { ...(await messageCounts(db)), archived: archive.received.length },
-      ledger: await new LedgerService(db).verify(),
+      ledger: await daemon.app.services.audit.verify(),
       stories: await Promise.all(STORIES.map(async (s) => ({ story: s.story, ...(await storyState(db, s.unit, s.indicator)) }))),
       files: { mail: mailDir, ledger: ledgerFile, config: configFile },
     };
@@ -123,8 +123,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
 }
 
 /** Enqueues a slot and waits until the queue has run it and everything it led to; a failed job stops the demo. */
-async function runToIdle(daemon: Daemon, name: 'ingest' | 'digest', slot: string, data: object, priority?: number): Promise<void> {
-  await daemon.queue.enqueue(name, slot, data, { attempts: 1, priority });
+async function runToIdle(daemon: Daemon, enqueue: () => Promise<string>): Promise<void> {
+  await enqueue();
   const queue = daemon.queue.queue;
   for (;;) {
     const c = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed', 'failed');
@@ -150,7 +150,7 @@ async function departmentsAct(db: Db, actions: ProblemActionService, calendar: W
     .innerJoin('units as u', 'u.id', 'p.unit_id')
     .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
     .select(['p.id', 'p.state', 'p.assigned_on', 'p.data_confirmed', 'p.signed_off_by', 'u.code as unit', 'i.code as indicator', 'p.kind'])
-    .where('p.state', 'in', ['assigned', 'pending_verification'])
+    .where('p.state', 'in', [...DEADLINE_STATES])
     .orderBy('p.id')
     .execute();
   let responded = 0;
@@ -160,10 +160,10 @@ async function departmentsAct(db: Db, actions: ProblemActionService, calendar: W
     if (story === IGNORED || (!story && p.id % 2 === 1)) continue;
     const waited = calendar.workingDaysBetween(p.assigned_on!, day);
     if (p.state === 'assigned' && waited >= (story === AWAITING ? 6 : 2)) {
-      await actions.act(p.id, { type: 'respond', measures: MEASURES[p.indicator] ?? '已查明原因并整改' }, { actor: `${p.unit} 联络员`, on: day, evidence: [`整改报告-${p.id}.pdf`] });
+      await actions.act(p.id, { type: 'respond', measures: MEASURES[p.indicator] ?? '已查明原因并整改', evidence: [`整改报告-${p.id}.pdf`] }, { actor: `${p.unit} 联络员`, on: day });
       responded++;
     } else if (p.state === 'pending_verification' && p.data_confirmed && story !== AWAITING) {
-      if (!p.signed_off_by) await actions.act(p.id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: day, note: '材料齐全，数据已恢复' });
+      if (!p.signed_off_by) await actions.act(p.id, { type: 'verify', by: '王核验', note: '材料齐全，数据已恢复' }, { actor: '王核验', on: day });
       await actions.act(p.id, { type: 'close' }, { actor: '督查科', on: day });
       closed++;
     }
@@ -183,7 +183,7 @@ async function tally(db: Db, lastDay: Day) {
            count(*) FILTER (WHERE state = 'closed')::int AS closed,
            count(*) FILTER (WHERE reopen_count > 0)::int AS reopened,
            count(*) FILTER (WHERE state = 'pending_verification')::int AS awaiting,
-           count(*) FILTER (WHERE state IN ('assigned', 'pending_verification') AND deadline < ${lastDay}::date)::int AS overdue,
+           count(*) FILTER (WHERE state = ANY(${DEADLINE_STATES}::text[]) AND deadline < ${lastDay}::date)::int AS overdue,
            (SELECT count(*) FROM ledger_events WHERE type = 'problem_escalated' AND payload->>'level' = 'remind')::int AS remind,
            (SELECT count(*) FROM ledger_events WHERE type = 'problem_escalated' AND payload->>'level' = 'supervise')::int AS supervise,
            (SELECT count(*) FROM ledger_events WHERE type = 'problem_escalated' AND payload->>'level' = 'notify')::int AS notify

@@ -1,5 +1,5 @@
 import { ESCALATION_LABELS } from './problem-deadline';
-import { STATE_LABELS } from './problem-state';
+import { hasRunningDeadline, STATE_LABELS } from './problem-state';
 import type { Day } from './day';
 
 /** The 台账 columns as the bureau keeps them (shared/domain.md). */
@@ -48,7 +48,7 @@ export interface LedgerSheetInput {
 
 /** 待交办 / 整改中 / 待核验 / 已销号 / 已撤销, or for a live problem past its deadline 逾期, and once supervised 督办中. */
 export function ledgerStatus(p: Pick<LedgerSheetInput, 'state' | 'deadline' | 'escalation'>, today: Day): string {
-  const live = p.state === 'assigned' || p.state === 'pending_verification';
+  const live = hasRunningDeadline(p.state);
   if (live && (p.escalation === 'supervise' || p.escalation === 'notify')) return '督办中';
   if (live && p.deadline !== null && p.deadline < today) return '逾期';
   return STATE_LABELS[p.state];

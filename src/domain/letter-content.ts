@@ -2,8 +2,8 @@ import { formatValue } from './anomaly-explanation';
 import type { Day } from './day';
 import { weekParts, type IsoWeek } from './iso-week';
 import { chineseDate, chineseMonthDay } from './letter-schedule';
-import { deadlineFor, ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
-import type { ProblemState } from './problem-state';
+import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
+import { deadlineOnAssignment, ProblemState } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
 
 /** The bureau as its letters name it: who writes, how it signs, whom to answer. */
@@ -81,11 +81,13 @@ export function composeLetter(input: LetterInput) {
   const awaiting = input.problems.filter((p) => p.state === 'pending_verification');
   const closed = input.problems.filter((p) => p.state === 'closed' && p.closedOn !== null && p.closedOn >= input.window.from && p.closedOn <= input.window.to);
 
-  const assignments = fresh.map((p) => {
-    const workingDays = input.deadlines[p.category];
-    if (workingDays === undefined) throw new RangeError(`问题 ${p.id} 的类别“${p.category}”在 problems.deadlines 中没有整改期限`);
-    return { problemId: p.id, category: p.category, workingDays, deadline: deadlineFor(calendar, letterDay, workingDays) };
-  });
+  // The deadline printed is the one the assignment will store: both come from the domain's one rule.
+  const assignments = fresh.map((p) => ({
+    problemId: p.id,
+    category: p.category,
+    workingDays: input.deadlines[p.category]!,
+    deadline: deadlineOnAssignment({ calendar, deadlines: input.deadlines }, p.category, letterDay),
+  }));
 
   const newRows = fresh.map((p, k) => ({
     seq: k + 1,

@@ -10,9 +10,16 @@ export interface EscalationLadder {
 
 export const DEFAULT_LADDER: EscalationLadder = { remind: 1, supervise: 3, notify: 6 };
 
-export type EscalationLevel = 'none' | 'remind' | 'supervise' | 'notify';
+/** The ladder's steps in order, lowest first: the one place that says which step is above which. */
+export const ESCALATION_LEVELS = ['none', 'remind', 'supervise', 'notify'] as const;
+export type EscalationLevel = (typeof ESCALATION_LEVELS)[number];
 
 export const ESCALATION_LABELS: Record<EscalationLevel, string> = { none: '', remind: '提醒', supervise: '督办', notify: '通报' };
+
+/** Whether `a` is a higher step of the ladder than `b`. */
+export function isAbove(a: EscalationLevel, b: EscalationLevel): boolean {
+  return ESCALATION_LEVELS.indexOf(a) > ESCALATION_LEVELS.indexOf(b);
+}
 
 /** The deadline of a problem assigned on `assignedOn` with `workingDays` to fix it: counted from the next working day. */
 export function deadlineFor(calendar: WorkingCalendar, assignedOn: Day, workingDays: number): Day {

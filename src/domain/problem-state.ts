@@ -1,9 +1,30 @@
+import type { Day } from './day';
+import type { ProblemEvent, ProblemMove } from './ledger-events';
+import { deadlineFor, EscalationLadder, EscalationLevel, escalationLevel, isAbove, overdueWorkingDays } from './problem-deadline';
+import type { WorkingCalendar } from './working-calendar';
+
 /**
  * The life of a problem (问题), as the bureau runs it: 待交办 → 整改中 → 待核验 → 已销号, or 已撤销 with a reason.
- * Pure: the service loads a problem, asks here what an action does, and stores the result with a ledger event.
+ * This is the one authority over a problem's state: every change, by an operator, a letter, reconciliation or a
+ * recurring anomaly, is decided here, and the decision carries every stored field and the ledger event to append.
+ * Repositories store only what `decide` and `openProblem` return (their types say so); nothing else writes a state.
  */
 
-export type ProblemState = 'open' | 'assigned' | 'pending_verification' | 'closed' | 'dismissed';
+export const PROBLEM_STATES = ['open', 'assigned', 'pending_verification', 'closed', 'dismissed'] as const;
+export type ProblemState = (typeof PROBLEM_STATES)[number];
+
+/** Not closed or dismissed: a problem still to be followed. One per series and kind at most (a unique index). */
+export const LIVE_STATES = ['open', 'assigned', 'pending_verification'] as const satisfies readonly ProblemState[];
+/** Assigned and not yet closed: the deadline runs, so these can be overdue and escalate. */
+export const DEADLINE_STATES = ['assigned', 'pending_verification'] as const satisfies readonly ProblemState[];
+
+export function isLive(state: ProblemState): boolean {
+  return (LIVE_STATES as readonly ProblemState[]).includes(state);
+}
+
+export function hasRunningDeadline(state: ProblemState): boolean {
+  return (DEADLINE_STATES as readonly ProblemState[]).includes(state);
+}
 
 export const STATE_LABELS: Record<ProblemState, string> = {
   open: '待交办',
@@ -13,20 +34,47 @@ export const STATE_LABELS: Record<ProblemState, string> = {
   dismissed: '已撤销',
 };
 
+/** Every stored field a decision reads or writes. */
+export interface ProblemStatus {
+  state: ProblemState;
+  dataConfirmed: boolean;
+  signedOffBy: string | null;
+  assignedOn: Day | null;
+  deadline: Day | null;
+  closedOn: Day | null;
+  escalation: EscalationLevel;
+  reopenCount: number;
+  /** The letter that assigned it; none when assigned by hand or not yet. */
+  letterId: number | null;
+}
+
+declare const decided: unique symbol;
+/** A status this module decided. Only `decide` and `openProblem` make one, and only one can be stored. */
+export type DecidedStatus = Readonly<ProblemStatus> & { readonly [decided]: true };
+
 export type ProblemAction =
-  /** A letter or alert reached the owner: the deadline starts. */
-  | { type: 'assign' }
+  /** An operator assigns it by hand: the deadline starts. */
+  | { type: 'assign'; day: Day; note?: string }
+  /** The week's 交办函 assigns it. */
+  | { type: 'assign_by_letter'; day: Day; letterId: number; letterNo: string }
   /** The department reports its fix. */
-  | { type: 'respond'; measures: string }
+  | { type: 'respond'; day: Day; measures: string; evidence?: string[]; note?: string }
   /** Reconciliation: the indicator has been within threshold for the days the policy asks. */
-  | { type: 'data_confirmed' }
+  | { type: 'data_confirmed'; day: Day; note?: string }
   /** Reconciliation: the indicator is out of threshold again before closure. */
-  | { type: 'data_regressed' }
+  | { type: 'data_regressed'; day: Day }
   /** A checker's sign-off. */
-  | { type: 'verify'; by: string }
-  | { type: 'close' }
-  | { type: 'dismiss'; reason: string }
-  | { type: 'reopen'; reason: string };
+  | { type: 'verify'; day: Day; by: string; note?: string }
+  | { type: 'close'; day: Day; note?: string }
+  | { type: 'dismiss'; day: Day; reason: string; note?: string }
+  /** An operator brings a closed or dismissed problem back. */
+  | { type: 'reopen'; day: Day; reason: string; note?: string }
+  /** An anomaly of its series came back within the reopen window after it was closed. */
+  | { type: 'recur'; day: Day; kind: string; anomalyIds: number[] }
+  /** Reconciliation: a working day more past the deadline reached the next step of the ladder. */
+  | { type: 'escalate'; day: Day };
+
+export type ActionType = ProblemAction['type'];
 
 export interface ClosePolicy {
   requireDataConfirmation: boolean;
@@ -36,10 +84,20 @@ export interface ClosePolicy {
 /** The default: both the data and a checker. */
 export const DEFAULT_CLOSE_POLICY: ClosePolicy = { requireDataConfirmation: true, requireSignOff: true };
 
-export interface ProblemStatus {
-  state: ProblemState;
-  dataConfirmed: boolean;
-  signedOffBy: string | null;
+/** What the bureau's configuration says decisions must follow. */
+export interface ProblemRules {
+  calendar: WorkingCalendar;
+  closePolicy: ClosePolicy;
+  /** Working days to fix, by category. */
+  deadlines: Readonly<Record<string, number>>;
+  ladder: EscalationLadder;
+  /** A problem closed no longer ago than this many working days is reopened by a new anomaly. */
+  reopenWithinWorkingDays: number;
+}
+
+export interface Decision {
+  status: DecidedStatus;
+  event: ProblemEvent;
 }
 
 export class TransitionRefused extends Error {
@@ -49,8 +107,9 @@ export class TransitionRefused extends Error {
   }
 }
 
-const ACTION_LABELS: Record<ProblemAction['type'], string> = {
+const ACTION_LABELS: Record<ActionType, string> = {
   assign: '交办',
+  assign_by_letter: '以交办函交办',
   respond: '反馈整改措施',
   data_confirmed: '数据确认恢复',
   data_regressed: '数据再次异常',
@@ -58,61 +117,144 @@ const ACTION_LABELS: Record<ProblemAction['type'], string> = {
   close: '销号',
   dismiss: '撤销',
   reopen: '重新打开',
+  recur: '因再次异常重新打开',
+  escalate: '升级督办',
 };
 
 /** Which actions each state admits; the rest are refused. */
-const ALLOWED: Record<ProblemState, ReadonlyArray<ProblemAction['type']>> = {
-  open: ['assign', 'data_confirmed', 'data_regressed', 'dismiss'],
-  assigned: ['respond', 'data_confirmed', 'data_regressed', 'dismiss'],
-  pending_verification: ['respond', 'data_confirmed', 'data_regressed', 'verify', 'close', 'dismiss'],
-  closed: ['reopen'],
+const ALLOWED: Record<ProblemState, readonly ActionType[]> = {
+  open: ['assign', 'assign_by_letter', 'data_confirmed', 'data_regressed', 'dismiss'],
+  assigned: ['respond', 'data_confirmed', 'data_regressed', 'dismiss', 'escalate'],
+  pending_verification: ['respond', 'data_confirmed', 'data_regressed', 'verify', 'close', 'dismiss', 'escalate'],
+  closed: ['reopen', 'recur'],
   dismissed: ['reopen'],
 };
 
-export function allowedActions(state: ProblemState): ReadonlyArray<ProblemAction['type']> {
+/** Actions a person may take (the rest are the daemon's). */
+const BY_HAND: readonly ActionType[] = ['assign', 'respond', 'verify', 'close', 'dismiss', 'reopen'];
+
+export function allowedActions(state: ProblemState): readonly ActionType[] {
   return ALLOWED[state];
 }
 
-/** What `action` makes of `status`, or a refusal that says the current state and what it allows. */
-export function transition(status: ProblemStatus, action: ProblemAction, policy: ClosePolicy = DEFAULT_CLOSE_POLICY): ProblemStatus {
-  const allowed = ALLOWED[status.state];
+/** 待交办 with nothing confirmed, signed or assigned: a problem just found, or reopened to be assigned again. */
+const UNASSIGNED = {
+  state: 'open',
+  dataConfirmed: false,
+  signedOffBy: null,
+  assignedOn: null,
+  deadline: null,
+  closedOn: null,
+  escalation: 'none',
+  letterId: null,
+} as const satisfies Omit<ProblemStatus, 'reopenCount'>;
+
+/** The status of a problem just found. */
+export function openProblem(input: { kind: string; day: Day; anomalyIds: number[]; ownerUnitId: number }): Decision {
+  const status: ProblemStatus = { ...UNASSIGNED, reopenCount: 0 };
+  return { status: status as DecidedStatus, event: { type: 'problem_opened', payload: input } };
+}
+
+/** The deadline a problem of `category` gets when assigned on `day`, as both a letter and `decide` compute it. */
+export function deadlineOnAssignment(rules: Pick<ProblemRules, 'calendar' | 'deadlines'>, category: string, day: Day): Day {
+  const workingDays = rules.deadlines[category];
+  if (workingDays === undefined) throw new TransitionRefused(`问题类别“${category}”在配置 problems.deadlines 中没有整改期限`);
+  return deadlineFor(rules.calendar, day, workingDays);
+}
+
+/** The step of the ladder an assigned problem has newly reached on `day`, if any (never one it is already on or above). */
+export function escalationDue(status: Pick<ProblemStatus, 'state' | 'deadline' | 'escalation'>, day: Day, rules: Pick<ProblemRules, 'calendar' | 'ladder'>) {
+  if (!hasRunningDeadline(status.state) || status.deadline === null || status.deadline >= day) return undefined;
+  const overdue = overdueWorkingDays(rules.calendar, status.deadline, day);
+  const level = escalationLevel(overdue, rules.ladder);
+  return isAbove(level, status.escalation) ? { level, overdue } : undefined;
+}
+
+/**
+ * What `action` makes of a problem: every stored field after it, and the ledger event that records it; or a refusal
+ * that says the current state and what it allows.
+ */
+export function decide(current: ProblemStatus, category: string, action: ProblemAction, rules: ProblemRules): Decision {
+  const allowed = ALLOWED[current.state];
   if (!allowed.includes(action.type)) {
+    const byHand = allowed.filter((a) => BY_HAND.includes(a));
     throw new TransitionRefused(
-      `问题当前为“${STATE_LABELS[status.state]}”，不能${ACTION_LABELS[action.type]}；此状态下可以：${allowed.map((a) => ACTION_LABELS[a]).join('、')}`,
+      `问题当前为“${STATE_LABELS[current.state]}”，不能${ACTION_LABELS[action.type]}；此状态下可以：${byHand.map((a) => ACTION_LABELS[a]).join('、') || '（无）'}`,
     );
   }
+  const note = 'note' in action && action.note ? { note: action.note } : {};
+  const move = (to: ProblemState): ProblemMove => ({ from: current.state, to, day: action.day, ...note });
+  const decision = (next: ProblemStatus, event: ProblemEvent): Decision => ({ status: next as DecidedStatus, event });
+  /** Back to 待交办: the department is to be assigned it again; only the count of reopenings stays. */
+  const reopened = (): ProblemStatus => ({ ...UNASSIGNED, reopenCount: current.reopenCount + 1 });
+
   switch (action.type) {
     case 'assign':
-      return { ...status, state: 'assigned' };
-    case 'respond':
+    case 'assign_by_letter': {
+      const deadline = deadlineOnAssignment(rules, category, action.day);
+      // A new assignment starts a new deadline, so the ladder starts again.
+      const next = { ...current, state: 'assigned' as const, assignedOn: action.day, deadline, escalation: 'none' as const };
+      if (action.type === 'assign') return decision({ ...next, letterId: null }, { type: 'problem_assigned', payload: { ...move('assigned'), deadline } });
+      return decision({ ...next, letterId: action.letterId }, { type: 'problem_assigned', payload: { ...move('assigned'), deadline, letterNo: action.letterNo } });
+    }
+    case 'respond': {
       if (!action.measures.trim()) throw new TransitionRefused('反馈整改措施时必须写明措施');
-      return { ...status, state: 'pending_verification' };
-    case 'data_confirmed':
+      const evidence = action.evidence?.length ? { evidence: action.evidence } : {};
+      return decision(
+        { ...current, state: 'pending_verification' },
+        { type: 'problem_responded', payload: { ...move('pending_verification'), measures: action.measures, ...evidence } },
+      );
+    }
+    case 'data_confirmed': {
       // Recovery alone moves an assigned problem on only where the policy does not wait for the department.
-      return {
-        ...status,
-        dataConfirmed: true,
-        state: status.state === 'assigned' && !policy.requireSignOff ? 'pending_verification' : status.state,
-      };
-    case 'data_regressed':
+      const to = current.state === 'assigned' && !rules.closePolicy.requireSignOff ? 'pending_verification' : current.state;
+      return decision({ ...current, dataConfirmed: true, state: to }, { type: 'problem_data_confirmed', payload: move(to) });
+    }
+    case 'data_regressed': {
       // A sign-off given on data that no longer hold is void; a problem not yet assigned stays 待交办.
-      return { ...status, dataConfirmed: false, signedOffBy: null, state: status.state === 'open' ? 'open' : 'assigned' };
+      const to = current.state === 'open' ? 'open' : 'assigned';
+      return decision({ ...current, dataConfirmed: false, signedOffBy: null, state: to }, { type: 'problem_data_regressed', payload: move(to) });
+    }
     case 'verify':
       if (!action.by.trim()) throw new TransitionRefused('核验签字必须写明核验人');
-      return { ...status, signedOffBy: action.by };
+      return decision({ ...current, signedOffBy: action.by }, { type: 'problem_verified', payload: { ...move(current.state), by: action.by } });
     case 'close': {
       const missing = [
-        ...(policy.requireDataConfirmation && !status.dataConfirmed ? ['数据尚未确认恢复'] : []),
-        ...(policy.requireSignOff && !status.signedOffBy ? ['尚无核验人签字'] : []),
+        ...(rules.closePolicy.requireDataConfirmation && !current.dataConfirmed ? ['数据尚未确认恢复'] : []),
+        ...(rules.closePolicy.requireSignOff && !current.signedOffBy ? ['尚无核验人签字'] : []),
       ];
       if (missing.length > 0) throw new TransitionRefused(`不能销号：${missing.join('，')}`);
-      return { ...status, state: 'closed' };
+      return decision({ ...current, state: 'closed', closedOn: action.day }, { type: 'problem_closed', payload: move('closed') });
     }
     case 'dismiss':
       if (!action.reason.trim()) throw new TransitionRefused('撤销问题必须说明原因');
-      return { ...status, state: 'dismissed' };
+      return decision({ ...current, state: 'dismissed', closedOn: null }, { type: 'problem_dismissed', payload: { ...move('dismissed'), reason: action.reason } });
     case 'reopen':
       if (!action.reason.trim()) throw new TransitionRefused('重新打开问题必须说明原因');
-      return { state: 'open', dataConfirmed: false, signedOffBy: null };
+      return decision(reopened(), { type: 'problem_reopened', payload: { ...move('open'), reason: action.reason } });
+    case 'recur': {
+      const closedOn = current.closedOn;
+      if (closedOn === null || closedOn < rules.calendar.addWorkingDays(action.day, -rules.reopenWithinWorkingDays)) {
+        throw new TransitionRefused(`问题销号已超过 ${rules.reopenWithinWorkingDays} 个工作日，再次出现异常应作为新问题`);
+      }
+      return decision(reopened(), {
+        type: 'problem_reopened',
+        payload: {
+          ...move('open'),
+          reason: `已销号问题在 ${rules.reopenWithinWorkingDays} 个工作日内再次出现异常`,
+          kind: action.kind,
+          closedOn,
+          anomalyIds: action.anomalyIds,
+        },
+      });
+    }
+    case 'escalate': {
+      const due = escalationDue(current, action.day, rules);
+      if (!due) throw new TransitionRefused('问题未到新的督办等级');
+      return decision(
+        { ...current, escalation: due.level },
+        { type: 'problem_escalated', payload: { ...move(current.state), level: due.level, deadline: current.deadline!, overdueWorkingDays: due.overdue } },
+      );
+    }
   }
 }

@@ -1,15 +1,21 @@
-import type { RuleDefinition } from '../config/rules-schema';
 import { canonicalJson } from './canonical-json';
 
-export type RuleChange =
-  | { kind: 'added'; id: string; next: RuleDefinition }
-  | { kind: 'changed'; id: string; previous: RuleDefinition; next: RuleDefinition; fields: Array<{ field: string; from: unknown; to: unknown }> }
-  | { kind: 'retired'; id: string; previous: RuleDefinition };
+/** What the diff reads of a rule (the rules file's schema, in config, says the rest). */
+export interface DiffableRule {
+  id: string;
+  name: string;
+  kind: string;
+}
+
+export type RuleChange<R extends DiffableRule = DiffableRule> =
+  | { kind: 'added'; id: string; next: R }
+  | { kind: 'changed'; id: string; previous: R; next: R; fields: Array<{ field: string; from: unknown; to: unknown }> }
+  | { kind: 'retired'; id: string; previous: R };
 
 /** What storing `next` over the rules in force would change, rule by rule and field by field. */
-export function diffRules(inForce: readonly RuleDefinition[], next: readonly RuleDefinition[]): RuleChange[] {
+export function diffRules<R extends DiffableRule>(inForce: readonly R[], next: readonly R[]): Array<RuleChange<R>> {
   const before = new Map(inForce.map((r) => [r.id, r]));
-  const changes: RuleChange[] = [];
+  const changes: Array<RuleChange<R>> = [];
   for (const rule of next) {
     const previous = before.get(rule.id);
     before.delete(rule.id);

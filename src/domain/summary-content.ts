@@ -3,7 +3,8 @@ import type { Day } from './day';
 import { weekParts, type IsoWeek } from './iso-week';
 import type { Bureau, IndicatorStanding, LetterProblem } from './letter-content';
 import { chineseDate, chineseMonthDay } from './letter-schedule';
-import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
+import { ESCALATION_LABELS, EscalationLevel, isAbove, overdueWorkingDays } from './problem-deadline';
+import { hasRunningDeadline, isLive } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
 
 export interface SummaryInput {
@@ -24,15 +25,13 @@ export interface SummaryInput {
 
 /** How many rows of a table the director reads before the rest is summed up in one line. */
 const TABLE_ROWS = 30;
-const LADDER: EscalationLevel[] = ['none', 'remind', 'supervise', 'notify'];
 
 /** The director's 调度会材料: every unit's counts, who is overdue, what changed this week, where indicators stand. */
 export function composeSummary(input: SummaryInput) {
   const { calendar, letterDay, window } = input;
   const inWindow = (d: Day | null) => d !== null && d >= window.from && d <= window.to;
-  const live = (p: LetterProblem) => p.state === 'open' || p.state === 'assigned' || p.state === 'pending_verification';
-  const overdueDays = (p: LetterProblem) =>
-    (p.state === 'assigned' || p.state === 'pending_verification') && p.deadline ? overdueWorkingDays(calendar, p.deadline, letterDay) : 0;
+  const live = (p: LetterProblem) => isLive(p.state);
+  const overdueDays = (p: LetterProblem) => (hasRunningDeadline(p.state) && p.deadline ? overdueWorkingDays(calendar, p.deadline, letterDay) : 0);
 
   const byUnit = new Map<string, { unit: string; fresh: number; open: number; assigned: number; awaiting: number; overdue: number; maxOverdue: number; closed: number; escalation: EscalationLevel }>();
   for (const p of input.problems) {
@@ -47,7 +46,7 @@ export function composeSummary(input: SummaryInput) {
     if (late > 0) {
       u.overdue++;
       u.maxOverdue = Math.max(u.maxOverdue, late);
-      if (LADDER.indexOf(p.escalation) > LADDER.indexOf(u.escalation)) u.escalation = p.escalation;
+      if (isAbove(p.escalation, u.escalation)) u.escalation = p.escalation;
     }
   }
   const units = [...byUnit.values()].filter((u) => u.open + u.assigned + u.awaiting + u.fresh + u.closed > 0);

@@ -1,8 +1,8 @@
-import type { evaluateJob } from '../../jobs/evaluate.job';
-import type { ingestJob } from '../../jobs/ingest.job';
+import type { ResultOf } from '../../jobs/handlers';
 
-export type IngestJobResult = Awaited<ReturnType<(typeof ingestJob)['handle']>>;
-export type EvaluateJobResult = Awaited<ReturnType<(typeof evaluateJob)['handle']>>;
+export type IngestJobResult = ResultOf<'ingest'>;
+/** Or, for a verdict overtaken before it ran, what the runner recorded instead. */
+export type EvaluateJobResult = ResultOf<'evaluate'> | { superseded: string };
 
 export const ROW_OUTCOMES = ['accepted', 'revised', 'unchanged', 'rejected'] as const;
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];
@@ -21,7 +21,7 @@ export function ingestRowCounts(result: IngestJobResult): Record<RowOutcome, num
 export function newAnomaliesBySeverity(result: EvaluateJobResult): Record<'warning' | 'major', number> {
   const counts = { warning: 0, major: 0 };
   // A verdict passed over for a newer one recorded nothing.
-  if (!result.evaluation) return counts;
+  if (!('evaluation' in result)) return counts;
   for (const rule of result.evaluation.rules) counts[rule.severity] += rule.new;
   return counts;
 }

@@ -1,8 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { JOB_NAMES, JobName } from '../../jobs';
 import type { Day } from '../domain/day';
+import { LIVE_STATES } from '../domain/problem-state';
 import type { JobRunObserver } from '../queue/job-runner';
-import { LIVE_PROBLEM_STATES, OpsRepository, OUTBOX_STATUSES } from '../repositories/ops.repository';
+import { OpsRepository, OUTBOX_STATUSES } from '../repositories/ops.repository';
 import { EvaluateJobResult, ingestRowCounts, IngestJobResult, newAnomaliesBySeverity, ROW_OUTCOMES } from './job-result-counts';
 
 /**
@@ -17,7 +17,7 @@ export class OpsMetrics implements JobRunObserver {
   private readonly ingestRows: Counter<'outcome'>;
   private readonly anomalies: Counter<'severity'>;
 
-  constructor(deps: { repo: OpsRepository; today: () => Day }) {
+  constructor(deps: { repo: OpsRepository; today: () => Day; /** The pipeline's steps, each counted from 0. */ steps: readonly string[] }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.jobRuns = new Counter({
@@ -48,7 +48,7 @@ export class OpsMetrics implements JobRunObserver {
     });
 
     // Every series starts at 0, so that the first run after a start shows in increase() instead of being its baseline.
-    for (const job of JOB_NAMES) for (const outcome of ['done', 'skipped', 'failed']) this.jobRuns.inc({ job, outcome }, 0);
+    for (const job of deps.steps) for (const outcome of ['done', 'skipped', 'failed']) this.jobRuns.inc({ job, outcome }, 0);
     for (const outcome of ROW_OUTCOMES) this.ingestRows.inc({ outcome }, 0);
     for (const severity of ['warning', 'major']) this.anomalies.inc({ severity }, 0);
 
@@ -61,7 +61,7 @@ export class OpsMetrics implements JobRunObserver {
       async collect() {
         const counts = new Map((await repo.liveProblemsByState()).map((r) => [r.state, r.count]));
         // Every state is reported, 0 included, so an alert on a state does not see it vanish when it empties.
-        for (const state of LIVE_PROBLEM_STATES) this.set({ state }, counts.get(state) ?? 0);
+        for (const state of LIVE_STATES) this.set({ state }, counts.get(state) ?? 0);
       },
     });
     new Gauge({
@@ -92,12 +92,12 @@ export class OpsMetrics implements JobRunObserver {
     });
   }
 
-  jobFinished(job: JobName, outcome: 'done' | 'skipped' | 'failed', seconds: number, result?: unknown): void {
+  jobFinished(job: string, outcome: 'done' | 'skipped' | 'failed', seconds: number, result?: unknown): void {
     this.jobRuns.inc({ job, outcome });
     // A skipped run only looked up job_runs; its few milliseconds would drown the durations of real work.
     if (outcome !== 'skipped') this.jobDuration.observe({ job }, seconds);
     if (outcome !== 'done' || result === undefined) return;
-    // The registry ties each name to its handler, so the result has that handler's type.
+    // HANDLERS ties each name to its handler, so the result has that handler's type.
     if (job === 'ingest') {
       for (const [row, n] of Object.entries(ingestRowCounts(result as IngestJobResult))) this.ingestRows.inc({ outcome: row }, n);
     } else if (job === 'evaluate') {

@@ -1,37 +1,48 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobId, JobName } from '../../jobs';
+import type { Pipeline } from '../../jobs/handlers';
+import { jobId, StepData, StepName } from '../../jobs/pipeline';
+import type { DubanConfig } from '../config/load-config';
 
 export const QUEUE_NAME = 'duban';
 
 export interface EnqueueOptions {
-  attempts: number;
-  /** A job of this id that failed every attempt is run again (backfill), instead of being left as is. */
+  /** A job of this id that failed every attempt is run again (the sweep), instead of being left as is. */
   retryFailed?: boolean;
-  /** Taken only when no job without a priority is waiting: for work that should follow the day's pipeline. */
-  priority?: number;
+  /** Overrides the step's declared attempts (the demo fails fast). */
+  attempts?: number;
 }
 
-/** The one queue of duban's jobs. Job ids name their slot, so enqueueing a slot twice adds it once. */
+/**
+ * The one queue of duban's jobs: a job is a step and a slot. Its id names both, so enqueueing a slot twice adds it
+ * once; its attempts and priority are the step's, as declared in jobs/pipeline.ts.
+ */
 export class JobQueue {
   readonly queue: Queue;
 
   constructor(
     connection: Redis,
     prefix: string,
-    /** The first retry of a failed job waits this long, each later one twice as long as the one before. */
-    private readonly retryDelayMs = 30_000,
+    private readonly config: DubanConfig,
+    private readonly pipeline: Pipeline,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection, prefix });
   }
 
-  async enqueue(name: JobName, slot: string, data: object, opts: EnqueueOptions): Promise<string> {
-    const id = jobId(name, slot);
-    const job = await this.queue.add(name, data, {
+  /** Adds the step's slot; returns the job id. */
+  enqueue<K extends StepName>(step: K, data: StepData<K>, opts?: EnqueueOptions): Promise<string>;
+  enqueue(step: string, data: unknown, opts?: EnqueueOptions): Promise<string>;
+  async enqueue(step: string, data: unknown, opts: EnqueueOptions = {}): Promise<string> {
+    const spec = this.pipeline.steps[step];
+    if (!spec) throw new Error(`unknown step: ${step}`);
+    if (spec.runs !== 'queue') throw new Error(`step ${step} runs in each daemon, not through the queue`);
+    const id = jobId(step, spec.slot(data));
+    const job = await this.queue.add(step, data as object, {
       jobId: id,
-      attempts: opts.attempts,
-      ...(opts.priority ? { priority: opts.priority } : {}),
-      backoff: { type: 'exponential', delay: this.retryDelayMs },
+      attempts: opts.attempts ?? spec.attempts(this.config),
+      ...(spec.priority ? { priority: spec.priority } : {}),
+      // The first retry of a failed job waits this long, each later one twice as long as the one before.
+      backoff: { type: 'exponential', delay: this.config.queue.retryDelayMs },
       // Kept a while so a second enqueue of the same slot is recognised in Redis too; job_runs is the lasting guard.
       removeOnComplete: { age: 14 * 86_400 },
       removeOnFail: { age: 30 * 86_400 },

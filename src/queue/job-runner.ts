@@ -1,95 +1,120 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { JobContext, jobRegistry, JobName } from '../../jobs';
+import type { Pipeline } from '../../jobs/handlers';
+import { jobId, PipelineView, StepData, StepName } from '../../jobs/pipeline';
+import type { StepContext } from '../../jobs/step-handler';
+import type { Db } from '../db/database';
+import { crashPoint } from '../crash-points';
 import { inJobScope } from '../logger';
-import { crashPoint } from '../ops/crash-points';
 import { JobRunRepository } from '../repositories/job-run.repository';
 import type { SlotLocks } from './slot-locks';
 
-export type JobOutcome = { status: 'done'; result: unknown } | { status: 'skipped'; reason: string };
-
-/** Told of every run's end, e.g. to count it for /metrics. `result` is the handler's return value, for runs that did the work. */
-export interface JobRunObserver {
-  jobFinished(job: JobName, outcome: 'done' | 'skipped' | 'failed', seconds: number, result?: unknown): void;
+/** A slot of a step to run after another. */
+export interface NextJob {
+  step: string;
+  data: unknown;
 }
+
+/** A run's end: the work done (or passed over as overtaken), or nothing because the slot had already succeeded. */
+export type JobOutcome =
+  | { status: 'done'; step: string; slot: string; result: unknown; superseded?: string; next: NextJob[]; followed: JobOutcome[] }
+  | { status: 'skipped'; step: string; slot: string; reason: string };
+
+/** Told of every run's end, e.g. to count it for /metrics. `result` is the handler's, for runs that did the work. */
+export interface JobRunObserver {
+  jobFinished(job: string, outcome: 'done' | 'skipped' | 'failed', seconds: number, result?: unknown): void;
+}
+
+/** Where the slots a run sets off go: onto the queue (a daemon), or run here in turn once it succeeded (the CLI). */
+export type FollowUps = { mode: 'enqueue'; enqueue: (next: NextJob) => Promise<void> } | { mode: 'inline' };
 
 export interface JobRunnerOptions {
   workerId?: string;
+  followUps: FollowUps;
   /** The daemon passes its metrics; the CLI and tests run jobs without. */
   observer?: JobRunObserver;
   /** Held per slot while it runs, so that others can tell a live run from a dead one's leftover 'running' row. */
   slotLocks?: SlotLocks;
-  /** Runs before the work, once the slot is claimed: the daemon completes the days' earlier steps first. */
-  before?: (name: JobName, data: unknown) => Promise<void>;
+  /** Runs before the work, once the slot is claimed: the daemon completes the steps that come first (the order). */
+  before?: (step: string, data: unknown) => Promise<void>;
 }
 
 /**
- * Runs a job once per (name, slot) however often it is delivered: the job_runs row is claimed before the work and
- * marked after it. Used by the BullMQ worker and directly by tests and the CLI.
+ * Runs a step for a slot once however often it is delivered: the job_runs row is claimed before the work and marked
+ * after it, and the payload is checked against the step's declaration. The one way any step runs: from the queue's
+ * worker, from the order completing earlier work, and from the CLI.
  */
 export class JobRunner {
   readonly workerId: string;
   private readonly jobRuns: JobRunRepository;
-  private readonly observer?: JobRunObserver;
-  private readonly slotLocks?: SlotLocks;
-  private readonly before?: (name: JobName, data: unknown) => Promise<void>;
-  private running?: { job: JobName; slot: string };
+  private running?: { job: string; slot: string };
 
   constructor(
-    private readonly ctx: JobContext,
-    opts: JobRunnerOptions = {},
+    private readonly deps: { db: Db; pipeline: Pipeline; context: StepContext; view: PipelineView },
+    private readonly opts: JobRunnerOptions,
   ) {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}`;
-    this.observer = opts.observer;
-    this.slotLocks = opts.slotLocks;
-    this.before = opts.before;
-    this.jobRuns = new JobRunRepository(ctx.db);
+    this.jobRuns = new JobRunRepository(deps.db);
   }
 
   /** The job this runner is working on, if any: a stop that gives up waiting names it. */
-  get current(): { job: JobName; slot: string } | undefined {
+  get current(): { job: string; slot: string } | undefined {
     return this.running;
   }
 
-  async run(name: JobName, data: unknown): Promise<JobOutcome> {
+  /** Runs a step of duban's pipeline (typed), or of the pipeline the runner was built with. */
+  run<K extends StepName>(step: K, data: StepData<K>): Promise<JobOutcome>;
+  run(step: string, data: unknown): Promise<JobOutcome>;
+  async run(step: string, input: unknown): Promise<JobOutcome> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    const spec = this.deps.pipeline.steps[step];
+    if (!spec) throw new Error(`unknown step: ${step}`);
     let outcome: JobOutcome;
     try {
-      outcome = await this.runOnce(name, data);
+      const data = spec.payload.parse(input) as unknown;
+      const slot = spec.slot(data);
+      // A step every daemon runs at its own tick (the sweep) has no slot to guard among them.
+      const guarded = spec.runs === 'queue';
+      const run = () => inJobScope(step, slot, () => (guarded ? this.runHeld(step, slot, data) : this.runHere(step, slot, data)));
+      outcome = await (this.opts.slotLocks && guarded ? this.opts.slotLocks.hold(step, slot, run) : run());
     } catch (err) {
-      this.observe(name, 'failed', seconds());
+      this.observe(step, 'failed', seconds());
       throw err;
     }
-    this.observe(name, outcome.status, seconds(), outcome.status === 'done' ? outcome.result : undefined);
+    this.observe(step, outcome.status, seconds(), outcome.status === 'done' ? outcome.result : undefined);
+    // The CLI's follow-ups, each in turn, as work of their own after this one's success; one that fails stops there
+    // (and is the command's error), as a daemon's sweep would pick the rest up.
+    if (outcome.status === 'done' && this.opts.followUps.mode === 'inline') {
+      for (const f of outcome.next) outcome.followed.push(await this.run(f.step, f.data));
+    }
     return outcome;
   }
 
-  private async runOnce(name: JobName, data: unknown): Promise<JobOutcome> {
-    const slot = jobRegistry[name].slot(data as never);
-    const run = () => inJobScope(name, slot, () => this.runHeld(name, slot, data));
-    return this.slotLocks ? this.slotLocks.hold(name, slot, run) : run();
-  }
-
-  private async runHeld(name: JobName, slot: string, data: unknown): Promise<JobOutcome> {
-    const def = jobRegistry[name];
-    const attempt = await this.jobRuns.claim(name, slot, this.workerId);
-    if (attempt === undefined) return { status: 'skipped', reason: `${name}-${slot} 已成功运行过` };
+  private async runHeld(step: string, slot: string, data: unknown): Promise<JobOutcome> {
+    const attempt = await this.jobRuns.claim(step, slot, this.workerId);
+    if (attempt === undefined) return { status: 'skipped', step, slot, reason: `${jobId(step, slot)} 已成功运行过` };
     // The job and slot come with every line logged in the job's scope, whichever logger logs it.
-    const log = this.ctx.logger.child({ attempt });
+    const log = this.deps.context.logger.child({ attempt });
     log.info('job started');
-    // A job may run another inside it (the letters complete a missing day first): the outer one is current again after.
+    // A job may run another inside it (the order completes a missing day first): the outer one is current again after.
     const outer = this.running;
-    this.running = { job: name, slot };
+    this.running = { job: step, slot };
     try {
-      await this.before?.(name, data);
-      const result = await def.handle({ ...this.ctx, logger: log }, data as never);
-      await this.jobRuns.succeed(name, slot, result);
+      await this.opts.before?.(step, data);
+      const superseded = await this.deps.pipeline.steps[step]!.current?.(this.deps.view, data);
+      const handler = this.deps.pipeline.handlers[step]!;
+      const { result, next = [] } = superseded ? { result: { superseded } } : await handler({ ...this.deps.context, logger: log }, data as never);
+      // Queued before the slot is marked done: a run cut off in between runs again and queues them again, which their
+      // job ids make harmless.
+      if (this.opts.followUps.mode === 'enqueue') for (const f of next) await this.opts.followUps.enqueue(f);
+      await this.jobRuns.succeed(step, slot, result);
       crashPoint('job.recorded');
-      log.info('job succeeded');
-      return { status: 'done', result };
+      if (superseded) log.info({ superseded }, 'job overtaken: nothing to do');
+      else log.info('job succeeded');
+      return { status: 'done', step, slot, result, ...(superseded ? { superseded } : {}), next, followed: [] };
     } catch (err) {
-      await this.jobRuns.fail(name, slot, (err as Error).message);
+      await this.jobRuns.fail(step, slot, (err as Error).message);
       log.error({ err }, 'job failed');
       throw err;
     } finally {
@@ -97,12 +122,18 @@ export class JobRunner {
     }
   }
 
-  private observe(name: JobName, outcome: 'done' | 'skipped' | 'failed', seconds: number, result?: unknown): void {
+  private async runHere(step: string, slot: string, data: unknown): Promise<JobOutcome> {
+    const { result, next = [] } = await this.deps.pipeline.handlers[step]!(this.deps.context, data as never);
+    if (this.opts.followUps.mode === 'enqueue') for (const f of next) await this.opts.followUps.enqueue(f);
+    return { status: 'done', step, slot, result, next, followed: [] };
+  }
+
+  private observe(step: string, outcome: 'done' | 'skipped' | 'failed', seconds: number, result?: unknown): void {
     try {
-      this.observer?.jobFinished(name, outcome, seconds, result);
+      this.opts.observer?.jobFinished(step, outcome, seconds, result);
     } catch (err) {
       // Counting is not the job: a job that succeeded must not be retried because a metric could not be recorded.
-      this.ctx.logger.warn({ err, job: name }, 'could not record job metrics');
+      this.deps.context.logger.warn({ err, job: step }, 'could not record job metrics');
     }
   }
 }

@@ -1,31 +1,23 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isJobName } from '../../jobs';
 import type { DubanConfig } from '../config/load-config';
 import type { JobRunner } from './job-runner';
 import { QUEUE_NAME } from './job-queue';
 
-/** Takes duban's jobs off the queue one at a time and hands them to the guarded runner. */
+/** Takes duban's jobs off the queue one at a time and hands them to the guarded runner, which checks name and payload. */
 export function createJobWorker(
   connection: Redis,
   prefix: string,
   runner: JobRunner,
   opts: Pick<DubanConfig['queue'], 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount'> = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 },
 ): Worker {
-  return new Worker(
-    QUEUE_NAME,
-    async (job) => {
-      if (!isJobName(job.name)) throw new Error(`unknown job name: ${job.name}`);
-      return runner.run(job.name, job.data);
-    },
-    {
-      connection,
-      prefix,
-      concurrency: 1,
-      autorun: true,
-      lockDuration: opts.lockDurationMs,
-      stalledInterval: opts.stalledIntervalMs,
-      maxStalledCount: opts.maxStalledCount,
-    },
-  );
+  return new Worker(QUEUE_NAME, async (job) => runner.run(job.name, job.data), {
+    connection,
+    prefix,
+    concurrency: 1,
+    autorun: true,
+    lockDuration: opts.lockDurationMs,
+    stalledInterval: opts.stalledIntervalMs,
+    maxStalledCount: opts.maxStalledCount,
+  });
 }

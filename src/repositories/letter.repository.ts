@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { Day } from '../domain/day';
 import type { EscalationLevel } from '../domain/problem-deadline';
-import type { ProblemState } from '../domain/problem-state';
+import { LIVE_STATES, ProblemState } from '../domain/problem-state';
 
 /** A problem as the week's letters and summary see it, with the unit that answers for it. */
 export interface WeekProblemRow {
@@ -95,7 +95,7 @@ export class LetterRepository {
       LEFT JOIN LATERAL (SELECT e.payload->>'day' AS day FROM ledger_events e
                          WHERE p.state = 'pending_verification' AND e.problem_id = p.id AND e.type = 'problem_responded'
                          ORDER BY e.seq DESC LIMIT 1) resp ON true
-      WHERE (p.state IN ('open', 'assigned', 'pending_verification')
+      WHERE (p.state = ANY(${LIVE_STATES}::text[])
              OR (p.state = 'closed' AND p.closed_on BETWEEN ${from}::date AND ${to}::date)
              OR p.first_seen BETWEEN ${from}::date AND ${to}::date)
         AND (${ownerCode ?? null}::text IS NULL OR o.code = ${ownerCode ?? null})

@@ -2,20 +2,20 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { Day } from '../domain/day';
 import type { OutboxRow, ProblemRow } from '../db/schema';
+import { DEADLINE_STATES, LIVE_STATES } from '../domain/problem-state';
 
-/** The live states a problem waits in; closed and dismissed ones only grow and say nothing about the backlog. */
-export const LIVE_PROBLEM_STATES = ['open', 'assigned', 'pending_verification'] as const;
 export const OUTBOX_STATUSES = ['pending', 'delivered', 'failed'] as const;
 
 /** What /metrics reads from Postgres at each scrape: small aggregates, one statement each. */
 export class OpsRepository {
   constructor(private readonly db: Db) {}
 
+  /** Live problems by state; closed and dismissed ones only grow and say nothing about the backlog. */
   async liveProblemsByState(): Promise<Array<{ state: ProblemRow['state']; count: number }>> {
     return this.db
       .selectFrom('problems')
       .select(['state', (eb) => eb.fn.countAll<number>().as('count')])
-      .where('state', 'in', [...LIVE_PROBLEM_STATES])
+      .where('state', 'in', [...LIVE_STATES])
       .groupBy('state')
       .execute();
   }
@@ -25,7 +25,7 @@ export class OpsRepository {
     const row = await this.db
       .selectFrom('problems')
       .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('state', 'in', ['assigned', 'pending_verification'])
+      .where('state', 'in', [...DEADLINE_STATES])
       .where('deadline', '<', today)
       .executeTakeFirstOrThrow();
     return row.count;

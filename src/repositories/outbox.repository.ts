@@ -9,7 +9,7 @@ export class OutboxRepository {
    * Adds messages; one already written for the same recipient, kind and period is kept as it is. Returns the new rows'
    * ids by recipient.
    */
-  async enqueue(messages: NewOutboxMessage[]): Promise<Array<{ id: number; recipient_key: string }>> {
+  async insert(messages: NewOutboxMessage[]): Promise<Array<{ id: number; recipient_key: string }>> {
     if (messages.length === 0) return [];
     return this.db
       .insertInto('outbox')
@@ -87,14 +87,13 @@ export class OutboxRepository {
     return q.orderBy('id', 'desc').limit(500).execute();
   }
 
-  /** A failed message back to the queue, its attempts counted afresh. */
-  async retry(id: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('outbox')
-      .set({ status: 'pending', attempts: 0, next_attempt_at: sql<Date>`now()`, lease_token: null, lease_until: null })
-      .where('id', '=', id)
-      .where('status', '=', 'failed')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  /** A failed message back to be sent, its attempts counted afresh; returns it as it was, or nothing when it was not failed. */
+  async requeueFailed(id: number): Promise<OutboxRow | undefined> {
+    const r = await sql<OutboxRow>`
+      UPDATE outbox o SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_token = NULL, lease_until = NULL
+      FROM outbox prior
+      WHERE o.id = ${id} AND o.status = 'failed' AND prior.id = o.id
+      RETURNING prior.*`.execute(this.db);
+    return r.rows[0];
   }
 }

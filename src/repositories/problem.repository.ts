@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { EscalationLevel } from '../domain/problem-deadline';
-import type { ProblemState } from '../domain/problem-state';
+import type { ProblemRow } from '../db/schema';
+import { DEADLINE_STATES, DecidedStatus, LIVE_STATES, ProblemState, ProblemStatus } from '../domain/problem-state';
 
 export interface UnattachedAnomaly {
   id: number;
@@ -32,6 +32,7 @@ export interface ProblemUpdate {
   worst_value: string | null;
 }
 
+/** A problem's facts when found; its status comes from the domain's `openProblem`. */
 export interface NewProblem extends ProblemKey {
   owner_unit_id: number;
   category: string;
@@ -42,18 +43,52 @@ export interface NewProblem extends ProblemKey {
   worst_value: string | null;
 }
 
-const keyArrays = (keys: ProblemKey[]) => ({
-  indicators: keys.map((k) => k.indicator_id),
-  units: keys.map((k) => k.unit_id),
-  kinds: keys.map((k) => k.kind),
-});
-
 export interface ProblemListFilter {
   state?: ProblemState;
   unit?: string;
   indicator?: string;
 }
 
+const keyArrays = (keys: ProblemKey[]) => ({
+  indicators: keys.map((k) => k.indicator_id),
+  units: keys.map((k) => k.unit_id),
+  kinds: keys.map((k) => k.kind),
+});
+
+/** The stored status of a problem, as the domain's decisions read it. */
+export function statusOf(p: ProblemRow): ProblemStatus {
+  return {
+    state: p.state,
+    dataConfirmed: p.data_confirmed,
+    signedOffBy: p.signed_off_by,
+    assignedOn: p.assigned_on,
+    deadline: p.deadline,
+    closedOn: p.closed_on,
+    escalation: p.escalation,
+    reopenCount: p.reopen_count,
+    letterId: p.letter_id,
+  };
+}
+
+function statusColumns(s: DecidedStatus) {
+  return {
+    state: s.state,
+    data_confirmed: s.dataConfirmed,
+    signed_off_by: s.signedOffBy,
+    assigned_on: s.assignedOn,
+    deadline: s.deadline,
+    closed_on: s.closedOn,
+    escalation: s.escalation,
+    reopen_count: s.reopenCount,
+    letter_id: s.letterId,
+  };
+}
+
+/**
+ * Problems as stored. A problem's status columns (state, dates, deadline, escalation, checker, letter) are written
+ * by `insertOpened` and `saveDecisions` only, from statuses the domain decided (src/domain/problem-state.ts);
+ * test/unit/problem-writes.test.ts holds every other statement here to that.
+ */
 export class ProblemRepository {
   constructor(private readonly db: Db) {}
 
@@ -74,7 +109,7 @@ export class ProblemRepository {
     return r.rows;
   }
 
-  /** The live (not closed, not dismissed) problem of each key that has one. */
+  /** The live problem of each key that has one. */
   async live(keys: ProblemKey[]): Promise<Array<ProblemKey & { id: number }>> {
     const k = keyArrays(keys);
     const r = await sql<ProblemKey & { id: number }>`
@@ -82,29 +117,24 @@ export class ProblemRepository {
       FROM problems p
       JOIN unnest(${k.indicators}::int[], ${k.units}::int[], ${k.kinds}::text[]) AS k(indicator_id, unit_id, kind)
         ON k.indicator_id = p.indicator_id AND k.unit_id = p.unit_id AND k.kind = p.kind
-      WHERE p.state IN ('open', 'assigned', 'pending_verification')`.execute(this.db);
+      WHERE p.state = ANY(${LIVE_STATES}::text[])`.execute(this.db);
     return r.rows;
   }
 
-  /** The latest problem of each key closed on or after `since`. */
-  async closedSince(keys: ProblemKey[], since: string): Promise<Array<ProblemKey & { id: number; closed_on: string }>> {
+  /** The latest problem of each key closed on or after `since`, locked until the transaction ends. */
+  async closedSince(keys: ProblemKey[], since: string): Promise<ProblemRow[]> {
     const k = keyArrays(keys);
-    const r = await sql<ProblemKey & { id: number; closed_on: string }>`
-      SELECT DISTINCT ON (p.indicator_id, p.unit_id, p.kind) p.id, p.indicator_id, p.unit_id, p.kind, p.closed_on
-      FROM problems p
-      JOIN unnest(${k.indicators}::int[], ${k.units}::int[], ${k.kinds}::text[]) AS k(indicator_id, unit_id, kind)
-        ON k.indicator_id = p.indicator_id AND k.unit_id = p.unit_id AND k.kind = p.kind
-      WHERE p.state = 'closed' AND p.closed_on >= ${since}::date
-      ORDER BY p.indicator_id, p.unit_id, p.kind, p.closed_on DESC, p.id DESC`.execute(this.db);
+    const r = await sql<ProblemRow>`
+      SELECT p.* FROM problems p
+      WHERE p.id IN (
+        SELECT DISTINCT ON (p.indicator_id, p.unit_id, p.kind) p.id
+        FROM problems p
+        JOIN unnest(${k.indicators}::int[], ${k.units}::int[], ${k.kinds}::text[]) AS k(indicator_id, unit_id, kind)
+          ON k.indicator_id = p.indicator_id AND k.unit_id = p.unit_id AND k.kind = p.kind
+        WHERE p.state = 'closed' AND p.closed_on >= ${since}::date
+        ORDER BY p.indicator_id, p.unit_id, p.kind, p.closed_on DESC, p.id DESC)
+      FOR UPDATE`.execute(this.db);
     return r.rows;
-  }
-
-  /** Back to 待交办, with nothing confirmed, signed or assigned: the department is to be assigned it again. */
-  async reopen(ids: number[]): Promise<void> {
-    await sql`
-      UPDATE problems SET state = 'open', reopen_count = reopen_count + 1, data_confirmed = false, signed_off_by = NULL,
-             assigned_on = NULL, deadline = NULL, closed_on = NULL, escalation = 'none', updated_at = now()
-      WHERE id = ANY(${ids}::bigint[])`.execute(this.db);
   }
 
   /** Adds a day's anomalies to problems: count, last seen, the worse severity and the worse value. */
@@ -129,9 +159,30 @@ export class ProblemRepository {
       WHERE p.id = u.id AND i.id = p.indicator_id`.execute(this.db);
   }
 
-  async insert(rows: NewProblem[]): Promise<Array<ProblemKey & { id: number }>> {
+  /** Stores problems just found, each with the status `openProblem` gave it. */
+  async insertOpened(rows: Array<NewProblem & { status: DecidedStatus }>): Promise<Array<ProblemKey & { id: number }>> {
     if (rows.length === 0) return [];
-    return this.db.insertInto('problems').values(rows).returning(['id', 'indicator_id', 'unit_id', 'kind']).execute();
+    return this.db
+      .insertInto('problems')
+      .values(rows.map(({ status, ...facts }) => ({ ...facts, ...statusColumns(status) })))
+      .returning(['id', 'indicator_id', 'unit_id', 'kind'])
+      .execute();
+  }
+
+  /** Stores the statuses the domain decided for these problems, every status column of each, in one statement. */
+  async saveDecisions(rows: Array<{ id: number; status: DecidedStatus }>): Promise<void> {
+    if (rows.length === 0) return;
+    const c = rows.map((r) => ({ id: r.id, ...statusColumns(r.status) }));
+    await sql`
+      UPDATE problems p SET state = d.state, data_confirmed = d.data_confirmed, signed_off_by = d.signed_off_by,
+             assigned_on = d.assigned_on, deadline = d.deadline, closed_on = d.closed_on, escalation = d.escalation,
+             reopen_count = d.reopen_count, letter_id = d.letter_id, updated_at = now()
+      FROM unnest(${c.map((x) => x.id)}::bigint[], ${c.map((x) => x.state)}::text[], ${c.map((x) => x.data_confirmed)}::boolean[],
+                  ${c.map((x) => x.signed_off_by)}::text[], ${c.map((x) => x.assigned_on)}::date[], ${c.map((x) => x.deadline)}::date[],
+                  ${c.map((x) => x.closed_on)}::date[], ${c.map((x) => x.escalation)}::text[], ${c.map((x) => x.reopen_count)}::int[],
+                  ${c.map((x) => x.letter_id)}::bigint[])
+           AS d(id, state, data_confirmed, signed_off_by, assigned_on, deadline, closed_on, escalation, reopen_count, letter_id)
+      WHERE p.id = d.id`.execute(this.db);
   }
 
   async link(anomalyIds: number[], problemIds: number[]): Promise<void> {
@@ -184,79 +235,53 @@ export class ProblemRepository {
       ]);
   }
 
-  /** The problem, locked until the transaction ends so two operators' actions apply one after the other. */
-  async lockOne(id: number) {
-    return this.db.selectFrom('problems').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  /** These problems, locked until the transaction ends so that decisions on them apply one after the other. */
+  async lockMany(ids: number[]): Promise<ProblemRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('problems').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
   }
 
-  async saveStatus(
-    id: number,
-    s: {
-      state: ProblemState;
-      data_confirmed: boolean;
-      signed_off_by: string | null;
-      assigned_on: string | null;
-      deadline: string | null;
-      closed_on: string | null;
-      escalation: EscalationLevel;
-      reopen_count: number;
-    },
-  ): Promise<void> {
-    await this.db.updateTable('problems').set({ ...s, updated_at: sql`now()` }).where('id', '=', id).execute();
+  /** Live problems whose recovery was confirmed but which an anomaly of their own on `day` contradicts; locked. */
+  async regressedOn(day: string): Promise<ProblemRow[]> {
+    const r = await sql<ProblemRow>`
+      SELECT p.* FROM problems p
+      WHERE p.state = ANY(${LIVE_STATES}::text[]) AND p.data_confirmed
+        AND EXISTS (SELECT 1 FROM anomalies a WHERE a.problem_id = p.id AND a.day = ${day}::date AND a.status = 'active')
+      ORDER BY p.id
+      FOR UPDATE`.execute(this.db);
+    return r.rows;
   }
 
-  /**
-   * Assigns by letter the problems still 待交办: each gets its deadline, the letter and a fresh escalation ladder. One
-   * assigned by hand meanwhile is left as it is. Returns what was assigned.
-   */
-  async assignByLetter(day: string, rows: Array<{ id: number; deadline: string; letterId: number }>) {
-    if (rows.length === 0) return [];
-    const r = await sql<{ id: number; unit_id: number; indicator_id: number; deadline: string; letter_id: number }>`
-      UPDATE problems p SET state = 'assigned', assigned_on = ${day}::date, deadline = x.deadline, letter_id = x.letter_id,
-                            escalation = 'none', updated_at = now()
-      FROM unnest(${rows.map((x) => x.id)}::bigint[], ${rows.map((x) => x.deadline)}::date[], ${rows.map((x) => x.letterId)}::bigint[])
-           AS x(id, deadline, letter_id)
-      WHERE p.id = x.id AND p.state = 'open'
-      RETURNING p.id, p.unit_id, p.indicator_id, p.deadline, p.letter_id`.execute(this.db);
-    return r.rows.sort((a, b) => a.id - b.id);
-  }
-
-  /** Live problems whose recovery was confirmed but which an anomaly of their own on `day` contradicts. */
-  async regressedOn(day: string): Promise<number[]> {
-    const r = await sql<{ id: number }>`
-      SELECT DISTINCT p.id FROM problems p JOIN anomalies a ON a.problem_id = p.id
-      WHERE p.state IN ('open', 'assigned', 'pending_verification') AND p.data_confirmed
-        AND a.day = ${day}::date AND a.status = 'active'
-      ORDER BY p.id`.execute(this.db);
-    return r.rows.map((x) => x.id);
-  }
-
-  /** Live, unconfirmed problems whose series was reported on every one of `days` with no anomaly of the problem's kind. */
-  async recoveredOver(days: string[]): Promise<number[]> {
-    const r = await sql<{ id: number }>`
-      SELECT p.id FROM problems p
-      WHERE p.state IN ('open', 'assigned', 'pending_verification') AND NOT p.data_confirmed
+  /** Live, unconfirmed problems whose series was reported on every one of `days` with no anomaly of the problem's kind; locked. */
+  async recoveredOver(days: string[]): Promise<ProblemRow[]> {
+    const r = await sql<ProblemRow>`
+      SELECT p.* FROM problems p
+      WHERE p.state = ANY(${LIVE_STATES}::text[]) AND NOT p.data_confirmed
         AND (SELECT count(*) FROM observations o
              WHERE o.indicator_id = p.indicator_id AND o.unit_id = p.unit_id AND o.day = ANY(${days}::date[])) = ${days.length}
         AND NOT EXISTS (SELECT 1 FROM anomalies a
                         WHERE a.indicator_id = p.indicator_id AND a.unit_id = p.unit_id AND a.kind = p.kind
                           AND a.status = 'active' AND a.day = ANY(${days}::date[]))
-      ORDER BY p.id`.execute(this.db);
-    return r.rows.map((x) => x.id);
+      ORDER BY p.id
+      FOR UPDATE`.execute(this.db);
+    return r.rows;
   }
 
-  /** Assigned problems with a deadline before `day`, with the step of the ladder they are on. */
-  async pastDeadline(day: string) {
+  /** Problems being fixed or checked whose deadline is before `day`; locked. */
+  async pastDeadline(day: string): Promise<ProblemRow[]> {
     return this.db
       .selectFrom('problems')
-      .select(['id', 'unit_id', 'indicator_id', 'deadline', 'escalation'])
-      .where('state', 'in', ['assigned', 'pending_verification'])
+      .selectAll()
+      .where('state', 'in', [...DEADLINE_STATES])
       .where('deadline', '<', day)
       .orderBy('id')
+      .forUpdate()
       .execute();
   }
 
-  async setEscalation(id: number, level: EscalationLevel): Promise<void> {
-    await this.db.updateTable('problems').set({ escalation: level, updated_at: sql`now()` }).where('id', '=', id).execute();
+  /** Of these problems, those still 待交办, locked: a letter assigns only what nobody assigned meanwhile. */
+  async lockOpen(ids: number[]): Promise<ProblemRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('problems').selectAll().where('id', 'in', ids).where('state', '=', 'open').orderBy('id').forUpdate().execute();
   }
 }

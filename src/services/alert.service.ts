@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { composeAlert } from '../domain/alert-message';
-import { renderMessage } from '../delivery/message-templates';
+import { crashPoint } from '../crash-points';
+import { renderMessage } from '../delivery/render-message';
 import type { Day } from '../domain/day';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
@@ -23,7 +24,7 @@ interface MajorAnomaly {
 export class AlertService {
   constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'delivery' | 'bureau' | 'templates'>; logger: Logger }) {}
 
-  async enqueueForDay(day: Day): Promise<{ alerts: number }> {
+  async writeForDay(day: Day): Promise<{ alerts: number }> {
     const { delivery } = this.deps.config;
     // The problem's owner answers for it (the data-source department for unreported data), else the unit itself.
     const r = await sql<MajorAnomaly>`
@@ -67,7 +68,8 @@ export class AlertService {
         ...body,
       });
     }
-    const created = await new OutboxRepository(this.deps.db).enqueue(messages);
+    const created = await new OutboxRepository(this.deps.db).insert(messages);
+    crashPoint('alerts.written');
     return { alerts: created.length };
   }
 }

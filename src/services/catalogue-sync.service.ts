@@ -49,3 +49,12 @@ export async function syncCatalogue(db: Db, config: Pick<DubanConfig, 'units' | 
     return { unitsChanged, unitsDeactivated, indicatorsChanged, indicatorsDeactivated };
   });
 }
+
+/** The catalogue's use case: the database made to match the configuration's units and indicators. */
+export class CatalogueService {
+  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'units' | 'indicators'> }) {}
+
+  sync(): Promise<CatalogueSyncResult> {
+    return syncCatalogue(this.deps.db, this.deps.config);
+  }
+}

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { DubanConfig } from '../config/load-config';
@@ -5,8 +6,10 @@ import type { Db } from '../db/database';
 import { inClientTransaction } from '../db/client-session';
 import { addDays, Day, dayIn } from '../domain/day';
 import { Catalogue } from '../ingest/catalogue';
-import { crashPoint } from '../ops/crash-points';
+import { crashPoint } from '../crash-points';
 import { createSource } from '../ingest/create-source';
+import { CsvSource } from '../ingest/csv-source';
+import type { IngestRejectRow } from '../db/schema';
 import { validateRecord, ValidationContext } from '../ingest/row-validator';
 import type { IngestSource, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
 import type { Logger } from '../logger';
@@ -52,18 +55,51 @@ export class IngestService {
     return results;
   }
 
-  /**
-   * The verdicts a change to `day` calls for: that day's, and those of the days after it (up to `windowDays`) whose
-   * rules compare with it, each with the run it must follow.
-   */
   /** The run `day`'s verdict must follow now (see `verdictRuns`); undefined while the day has no values. */
   async verdictRun(day: Day, windowDays: number): Promise<number | undefined> {
     return (await this.runs.verdictRuns(day, day, windowDays)).get(day);
   }
 
+  /**
+   * The verdicts a change to `day` calls for: that day's, and those of the days after it (up to `windowDays`) whose
+   * rules compare with it, each with the run it must follow.
+   */
   async verdictsAfterChangeTo(day: Day, windowDays: number): Promise<Array<{ day: Day; afterRun: number }>> {
     const runs = await this.runs.verdictRuns(day, addDays(day, windowDays), windowDays);
     return [...runs].map(([d, afterRun]) => ({ day: d as Day, afterRun }));
+  }
+
+  /**
+   * The sources a run reads: every configured one; or the one named; or one CSV file, read with the named source's
+   * settings (encoding, format, percent scale) when there is one.
+   */
+  sourcesFor(pick: { source?: string; file?: string }): IngestSource[] {
+    const all = this.deps.config.sources;
+    const named = pick.source ? all.find((s) => s.name === pick.source) : undefined;
+    if (pick.source && !named && !pick.file) {
+      throw new Error(`配置中没有名为“${pick.source}”的数据源（已配置：${all.map((s) => s.name).join('、') || '无'}）`);
+    }
+    if (pick.file) {
+      const base = named?.type === 'csv' ? named : undefined;
+      return [
+        new CsvSource({
+          name: pick.source ?? 'file',
+          path: path.resolve(pick.file),
+          pattern: '*',
+          encoding: base?.encoding ?? 'auto',
+          format: base?.format ?? 'auto',
+          delimiter: base?.delimiter ?? ',',
+          percentScale: base?.percentScale ?? 'auto',
+        }),
+      ];
+    }
+    return (named ? [named] : all).map(createSource);
+  }
+
+  /** The rows rejected by these runs, or by every run of `day`, in run and line order. */
+  async rejects(pick: { runId?: number; day?: Day }, limit: number): Promise<IngestRejectRow[]> {
+    const runIds = pick.runId !== undefined ? [pick.runId] : pick.day ? (await this.runs.forDay(pick.day)).map((r) => r.id) : [];
+    return this.runs.rejects(runIds, limit);
   }
 
   async loadCatalogue(): Promise<Catalogue> {

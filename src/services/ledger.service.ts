@@ -3,18 +3,20 @@ import type { LedgerEventRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
 import { canonicalJson } from '../domain/canonical-json';
 import { ChainBreak, ChainedEvent, chainHash, ChainVerifier, GENESIS_HASH, LedgerContent } from '../domain/ledger-chain';
+import type { LedgerEvent } from '../domain/ledger-events';
 import { LedgerRepository } from '../repositories/ledger.repository';
 
-/** One thing that happened, as the caller tells it; the ledger adds its place in the chain, the time and the hashes. */
-export interface LedgerEntry {
-  type: string;
+/**
+ * One thing that happened, as the caller tells it: one of the ledger's kinds of event, who did it and what it is
+ * about; the ledger adds its place in the chain, the time and the hashes.
+ */
+export type LedgerEntry = LedgerEvent & {
   actor: string;
   problemId?: string | null;
   unitId?: number | null;
   indicatorId?: number | null;
   ruleId?: string | null;
-  payload: Record<string, unknown>;
-}
+};
 
 export interface VerifyReport {
   checked: number;

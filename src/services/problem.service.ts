@@ -4,8 +4,10 @@ import { inTransaction } from '../db/transactions';
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
+import { openProblem } from '../domain/problem-state';
 import { NewProblem, ProblemKey, ProblemRepository, ProblemUpdate, UnattachedAnomaly } from '../repositories/problem.repository';
 import { LedgerEntry, LedgerService } from './ledger.service';
+import { ProblemTransitions } from './problem-transitions';
 
 export interface AbsorbSummary {
   day: Day;
@@ -45,38 +47,31 @@ export class ProblemService {
       const rest = groups.filter((g) => !live.has(keyOf(g)));
       const since = this.calendar.addWorkingDays(day, -this.deps.config.problems.reopenWithinWorkingDays);
       const closed = new Map((await repo.closedSince(rest, since)).map((p) => [keyOf(p), p]));
-      const reopened = rest.filter((g) => closed.has(keyOf(g)));
-      await repo.reopen(reopened.map((g) => closed.get(keyOf(g))!.id));
+      const transitions = new ProblemTransitions(tx, this.deps.config);
+      // Reopened problems are decided and their events appended after the new ones', as before: the ledger's order.
+      const recurring = rest.filter((g) => closed.has(keyOf(g)));
+      const reopened = recurring.map((g) => transitions.decide(closed.get(keyOf(g))!, { type: 'recur', day, kind: g.kind, anomalyIds: g.anomalies.map((a) => a.id) }));
 
       const fresh = rest.filter((g) => !closed.has(keyOf(g)));
-      const freshByKey = new Map(fresh.map((g) => [keyOf(g), g]));
+      const openings = new Map(fresh.map((g) => [keyOf(g), openProblem({ kind: g.kind, day, anomalyIds: g.anomalies.map((a) => a.id), ownerUnitId: ownerOf(g) })]));
       const created: Array<ProblemKey & { id: number }> = [];
       const category = (g: Group) => categoryOf(g, this.deps.config.problems);
-      for (let i = 0; i < fresh.length; i += 5000) created.push(...(await repo.insert(fresh.slice(i, i + 5000).map((g) => newProblem(g, day, category(g))))));
-      const idOf = new Map<string, number>([...live, ...reopened.map((g) => [keyOf(g), closed.get(keyOf(g))!.id] as const), ...created.map((p) => [keyOf(p), p.id] as const)]);
+      for (let i = 0; i < fresh.length; i += 5000) {
+        created.push(...(await repo.insertOpened(fresh.slice(i, i + 5000).map((g) => ({ ...newProblem(g, day, category(g)), status: openings.get(keyOf(g))!.status })))));
+      }
+      const idOf = new Map<string, number>([...live, ...recurring.map((g) => [keyOf(g), closed.get(keyOf(g))!.id] as const), ...created.map((p) => [keyOf(p), p.id] as const)]);
 
       // New problems were inserted with their first day's anomalies; the rest take theirs now.
-      await repo.attach(groups.filter((g) => !freshByKey.has(keyOf(g))).map((g) => update(idOf.get(keyOf(g))!, g, day)));
+      const freshKeys = new Set(openings.keys());
+      await repo.attach(groups.filter((g) => !freshKeys.has(keyOf(g))).map((g) => update(idOf.get(keyOf(g))!, g, day)));
       await repo.link(
         groups.flatMap((g) => g.anomalies.map((a) => a.id)),
         groups.flatMap((g) => g.anomalies.map(() => idOf.get(keyOf(g))!)),
       );
 
-      const events: LedgerEntry[] = [
-        ...created.map((p) => {
-          const g = freshByKey.get(keyOf(p))!;
-          return ledgerEntry('problem_opened', p.id, g, { day, anomalyIds: g.anomalies.map((a) => a.id), ownerUnitId: ownerOf(g) });
-        }),
-        ...reopened.map((g) =>
-          ledgerEntry('problem_reopened', closed.get(keyOf(g))!.id, g, {
-            day,
-            closedOn: closed.get(keyOf(g))!.closed_on,
-            reason: `已销号问题在 ${this.deps.config.problems.reopenWithinWorkingDays} 个工作日内再次出现异常`,
-            anomalyIds: g.anomalies.map((a) => a.id),
-          }),
-        ),
-      ];
-      await new LedgerService(tx).append(events, tx);
+      const opened: LedgerEntry[] = created.map((p) => ({ ...openings.get(keyOf(p))!.event, actor: 'duban', problemId: String(p.id), unitId: p.unit_id, indicatorId: p.indicator_id }));
+      await new LedgerService(tx).append(opened, tx);
+      await transitions.commit(reopened, 'duban');
 
       const summary = { day, anomalies: anomalies.length, opened: created.length, reopened: reopened.length, attached: live.size };
       this.deps.logger.info(summary, 'anomalies absorbed into problems');
@@ -137,8 +132,4 @@ function newProblem(g: Group, day: Day, category: string): NewProblem {
 
 function update(id: number, g: Group, day: Day): ProblemUpdate {
   return { id, day, count: g.anomalies.length, severity: severityOf(g), worst_value: worstOf(g) };
-}
-
-function ledgerEntry(type: string, problemId: number, g: Group, payload: Record<string, unknown>): LedgerEntry {
-  return { type, actor: 'duban', problemId: String(problemId), unitId: g.unit_id, indicatorId: g.indicator_id, payload: { kind: g.kind, ...payload } };
 }

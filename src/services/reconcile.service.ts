@@ -1,14 +1,12 @@
-import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
-import { crashPoint } from '../ops/crash-points';
+import { crashPoint } from '../crash-points';
 import type { Day } from '../domain/day';
-import { ESCALATION_LABELS, EscalationLevel, escalationLevel, overdueWorkingDays } from '../domain/problem-deadline';
-import { WorkingCalendar } from '../domain/working-calendar';
+import type { EscalationLevel } from '../domain/problem-deadline';
+import { escalationDue } from '../domain/problem-state';
 import type { Logger } from '../logger';
 import { ProblemRepository } from '../repositories/problem.repository';
-import { LedgerEntry, LedgerService } from './ledger.service';
-import { ProblemActionService } from './problem-action.service';
+import { ProblemRulesConfig, ProblemTransitions } from './problem-transitions';
 
 export interface ReconcileSummary {
   day: Day;
@@ -17,56 +15,44 @@ export interface ReconcileSummary {
   escalated: Array<{ problemId: number; level: EscalationLevel; overdue: number }>;
 }
 
-const LADDER_ORDER: EscalationLevel[] = ['none', 'remind', 'supervise', 'notify'];
-
 /**
  * 对账 for one day, after its evaluation: the data confirm recovery (the series reported and free of the problem's
  * kind of anomaly for `confirmWorkingDays` working days running) or contradict it, and problems past their deadline
- * step up 提醒 → 督办 → 通报 as working days pass. Each change goes through the state machine and is a ledger event.
+ * step up 提醒 → 督办 → 通报 as working days pass. Each change is a decision of the domain and a ledger event.
  */
 export class ReconcileService {
-  private readonly calendar: WorkingCalendar;
-
-  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'calendar' | 'problems' | 'timezone'>; logger: Logger }) {
-    this.calendar = new WorkingCalendar(deps.config.calendar);
-  }
+  constructor(private readonly deps: { db: Db; config: ProblemRulesConfig; logger: Logger }) {}
 
   async reconcileDay(day: Day): Promise<ReconcileSummary> {
     return inTransaction(this.deps.db, async (tx) => {
       const repo = new ProblemRepository(tx);
       await repo.lock();
-      const actions = new ProblemActionService({ ...this.deps, db: tx });
-      const details = { actor: 'duban', on: day };
+      const transitions = new ProblemTransitions(tx, this.deps.config);
+      const { calendar } = transitions.rules;
 
-      const regressed = await repo.regressedOn(day);
-      for (const id of regressed) await actions.act(id, { type: 'data_regressed' }, details);
+      // In this order, each reading what the one before stored: a regression voids a confirmation before recovery is
+      // looked for, and escalation sees the states both left.
+      const regressed = await transitions.apply(await repo.regressedOn(day), () => ({ type: 'data_regressed', day }), 'duban');
 
       const days = [day];
-      for (let k = 1; k < this.deps.config.problems.confirmWorkingDays; k++) days.push(this.calendar.addWorkingDays(day, -k));
-      const recovered = await repo.recoveredOver(days);
-      for (const id of recovered) await actions.act(id, { type: 'data_confirmed' }, { ...details, note: `${days.at(-1)} 至 ${day} 连续 ${days.length} 个工作日数据正常` });
+      for (let k = 1; k < this.deps.config.problems.confirmWorkingDays; k++) days.push(calendar.addWorkingDays(day, -k));
+      const note = `${days.at(-1)} 至 ${day} 连续 ${days.length} 个工作日数据正常`;
+      const confirmed = await transitions.apply(await repo.recoveredOver(days), () => ({ type: 'data_confirmed', day, note }), 'duban');
 
-      const escalated: ReconcileSummary['escalated'] = [];
-      const events: LedgerEntry[] = [];
-      for (const p of await repo.pastDeadline(day)) {
-        const overdue = overdueWorkingDays(this.calendar, p.deadline!, day);
-        const level = escalationLevel(overdue, this.deps.config.problems.escalation);
-        // Only upwards: a step once taken is not taken again when a later day is reconciled first.
-        if (LADDER_ORDER.indexOf(level) <= LADDER_ORDER.indexOf(p.escalation)) continue;
-        await repo.setEscalation(p.id, level);
-        escalated.push({ problemId: p.id, level, overdue });
-        events.push({
-          type: 'problem_escalated',
-          actor: 'duban',
-          problemId: String(p.id),
-          unitId: p.unit_id,
-          indicatorId: p.indicator_id,
-          payload: { day, level, label: ESCALATION_LABELS[level], deadline: p.deadline, overdueWorkingDays: overdue },
-        });
-      }
-      await new LedgerService(tx).append(events, tx);
+      // Only upwards: a step once taken is not taken again when a later day is reconciled first.
+      const due = (await repo.pastDeadline(day)).filter((p) => escalationDue({ state: p.state, deadline: p.deadline, escalation: p.escalation }, day, transitions.rules));
+      const escalated = await transitions.apply(due, () => ({ type: 'escalate', day }), 'duban');
+
       crashPoint('reconcile.uncommitted');
-      const summary = { day, confirmed: recovered.length, regressed: regressed.length, escalated };
+      const summary: ReconcileSummary = {
+        day,
+        confirmed: confirmed.length,
+        regressed: regressed.length,
+        escalated: escalated.map(({ problem, decision }) => {
+          const e = decision.event;
+          return { problemId: problem.id, level: decision.status.escalation, overdue: e.type === 'problem_escalated' ? e.payload.overdueWorkingDays : 0 };
+        }),
+      };
       this.deps.logger.info({ day, confirmed: summary.confirmed, regressed: summary.regressed, escalated: escalated.length }, 'problems reconciled');
       return summary;
     });

@@ -13,8 +13,8 @@ export async function pipelineDone(db: Db, days: string[], week: string, windowD
   const ok = new Set(runs.filter((r) => r.status === 'succeeded').map((r) => `${r.job}-${r.slot}`));
   for (const day of days) if (!ok.has(`ingest-${day}`)) missing.push(`ingest-${day}`);
   const verdicts = await new IngestRunRepository(db).verdictRuns(days[0]!, days.at(-1)!, windowDays);
-  for (const [day, run] of verdicts) for (const job of ['evaluate', 'reconcile']) if (!ok.has(`${job}-${day}-r${run}`)) missing.push(`${job}-${day}-r${run}`);
-  if (!ok.has(`digest-${week}`)) missing.push(`digest-${week}`);
+  for (const [day, run] of verdicts) for (const job of ['evaluate', 'reconcile', 'alerts']) if (!ok.has(`${job}-${day}-r${run}`)) missing.push(`${job}-${day}-r${run}`);
+  for (const job of ['letters', 'summary']) if (!ok.has(`${job}-${week}`)) missing.push(`${job}-${week}`);
   const pending = await db.selectFrom('outbox').select('message_id').where('status', '=', 'pending').execute();
   missing.push(...pending.map((p) => `outbox ${p.message_id}`));
   return { done: missing.length === 0, missing };

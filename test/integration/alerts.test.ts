@@ -1,5 +1,5 @@
 import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
-import { OutboxRelay } from '../../src/delivery/outbox-relay';
+import { OutboxRelay } from '../../src/services/outbox-relay.service';
 import { AlertService } from '../../src/services/alert.service';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { ProblemService } from '../../src/services/problem.service';
@@ -33,8 +33,8 @@ describe('same-day alerts of major anomalies', () => {
     await new EvaluationService({ db: f.db.db, config, logger: silentLogger }).evaluateDay('2026-09-28', { trigger: 'test' });
     await new ProblemService({ db: f.db.db, config, logger: silentLogger }).absorb('2026-09-28');
     const alerts = new AlertService({ db: f.db.db, config, logger: silentLogger });
-    expect(await alerts.enqueueForDay('2026-09-28')).toEqual({ alerts: 1 });
-    expect(await alerts.enqueueForDay('2026-09-28')).toEqual({ alerts: 0 });
+    expect(await alerts.writeForDay('2026-09-28')).toEqual({ alerts: 1 });
+    expect(await alerts.writeForDay('2026-09-28')).toEqual({ alerts: 0 });
 
     expect(await new OutboxRelay({ db: f.db.db, transport, config, logger: silentLogger }).processAll()).toMatchObject({ delivered: 1 });
     expect(sink.received).toHaveLength(1);

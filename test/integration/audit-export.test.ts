@@ -30,8 +30,8 @@ beforeAll(async () => {
   id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate', 'threshold');
   const actions = new ProblemActionService({ db: f.db.db, config: f.config });
   await actions.act(id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' });
-  await actions.act(id, { type: 'respond', measures: MEASURES }, { actor: '宁国市数据资源局', on: '2026-09-30', evidence: ['佐证1.pdf', '佐证2.jpg'] });
-  await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: '2026-10-08', note: '措施属实' });
+  await actions.act(id, { type: 'respond', measures: MEASURES, evidence: ['佐证1.pdf', '佐证2.jpg'] }, { actor: '宁国市数据资源局', on: '2026-09-30' });
+  await actions.act(id, { type: 'verify', by: '王核验', note: '措施属实' }, { actor: '王核验', on: '2026-10-08' });
 });
 afterAll(async () => {
   process.env = savedEnv;

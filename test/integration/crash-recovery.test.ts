@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { dayRange } from '../../src/domain/day';
-import { CRASH_POINTS, CrashPoint } from '../../src/ops/crash-points';
+import { CRASH_POINTS, CrashPoint } from '../../src/crash-points';
 import { startDaemonProcess } from '../helpers/daemon-process';
 import { pipelineDone, pipelineSnapshot } from '../helpers/pipeline-state';
 import { startSmtpSink, SmtpSink } from '../helpers/smtp-sink';
@@ -32,15 +32,16 @@ const KILLS: Array<{ phase: number; at: `${CrashPoint}@${number}` }> = [
   { phase: 0, at: 'job.recorded@2' },
   { phase: 0, at: 'evaluate.judged@2' },
   { phase: 0, at: 'evaluate.absorbed@4' },
-  { phase: 0, at: 'evaluate.alerted@6' },
+  { phase: 0, at: 'alerts.written@6' },
   { phase: 0, at: 'reconcile.uncommitted@1' },
-  { phase: 0, at: 'relay.sent@2' },
   { phase: 0, at: 'reconcile.committed@4' },
+  // The day's alerts wake the relay once the days are done: the kills of a phase follow its work in order.
+  { phase: 0, at: 'relay.sent@2' },
   { phase: 1, at: 'ingest.committed@2' },
   { phase: 1, at: 'reconcile.committed@3' },
-  { phase: 1, at: 'digest.uncommitted@1' },
-  { phase: 1, at: 'digest.committed@1' },
-  { phase: 2, at: 'digest.summarised@1' },
+  { phase: 1, at: 'letters.uncommitted@1' },
+  { phase: 1, at: 'letters.committed@1' },
+  { phase: 2, at: 'summary.written@1' },
   { phase: 2, at: 'relay.sent@5' },
   { phase: 2, at: 'relay.settled@1' },
 ];

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
-import { openApp } from '../../src/app';
+import { AppContext } from '../../src/app-context';
 import { Daemon } from '../../src/daemon';
 import { addDays, dayRange } from '../../src/domain/day';
 import { JobQueue } from '../../src/queue/job-queue';
-import { JobRunner } from '../../src/queue/job-runner';
+import { jobId } from '../../jobs/pipeline';
 import { createJobWorker } from '../../src/queue/job-worker';
 import { silentLogger } from '../helpers/ingest-fixture';
 import { writeTestConfig } from '../helpers/test-config';
@@ -56,18 +56,19 @@ afterEach(async () => {
 
 describe('the daily ingest job', () => {
   it('runs once when two producers enqueue the same day at once, and again never once it succeeded', async () => {
-    const app = await openApp({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
-    const queues = [new JobQueue(connect(), prefix), new JobQueue(connect(), prefix)];
-    const ids = await Promise.all(queues.map((q) => q.enqueue('ingest', '2026-11-26', { day: '2026-11-26' }, { attempts: 1 })));
+    const app = await AppContext.open({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
+    const queues = [new JobQueue(connect(), prefix, app.config, app.pipeline), new JobQueue(connect(), prefix, app.config, app.pipeline)];
+    const ids = await Promise.all(queues.map((q) => q.enqueue('ingest', { day: '2026-11-26', trigger: 'test' }, { attempts: 1 })));
     expect(ids).toEqual(['ingest-2026-11-26', 'ingest-2026-11-26']);
     expect(await queues[0]!.queue.getJobCountByTypes('waiting', 'active', 'completed')).toBe(1);
 
-    const worker = createJobWorker(connect(), prefix, new JobRunner(app.jobContext));
+    // Its follow-ups (the day's evaluation) are not this test's business.
+    const worker = createJobWorker(connect(), prefix, app.runner({ mode: 'enqueue', enqueue: async () => undefined }));
     await waitFor(jobRuns, (r) => r[0]?.status === 'succeeded');
 
     // Redis forgets the job (trimmed, or a fresh Redis); a producer adds the slot again: Postgres still says done.
     await queues[0]!.queue.obliterate({ force: true });
-    await queues[1]!.enqueue('ingest', '2026-11-26', { day: '2026-11-26' }, { attempts: 1 });
+    await queues[1]!.enqueue('ingest', { day: '2026-11-26', trigger: 'test' }, { attempts: 1 });
     await waitFor(() => queues[1]!.queue.getCompletedCount(), (n) => n === 1);
     const [job] = await queues[1]!.queue.getCompleted();
     expect(job!.returnvalue).toMatchObject({ status: 'skipped' });
@@ -80,10 +81,10 @@ describe('the daily ingest job', () => {
   });
 
   it('backfills after a gap exactly the days in the look-back without a successful run', async () => {
-    const app = await openApp({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
-    const runner = new JobRunner(app.jobContext);
-    // Days the daemon had done before it went down.
-    for (const day of ['2026-11-20', '2026-11-21', '2026-11-24']) await runner.run('ingest', { day });
+    const app = await AppContext.open({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
+    const runner = app.runner({ mode: 'enqueue', enqueue: async () => undefined });
+    // Days the daemon had done before it went down (their follow-ups lost with it).
+    for (const day of ['2026-11-20', '2026-11-21', '2026-11-24']) await runner.run('ingest', { day, trigger: 'test' });
     await app.close();
 
     const daemon = await Daemon.start({ configPath: config.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
@@ -95,10 +96,11 @@ describe('the daily ingest job', () => {
     expect(await ingestRuns(addDays('2026-11-20', -1))).toHaveLength(0);
     expect(await ingestRuns('2026-11-27')).toHaveLength(0);
 
-    // Monday's letters, due and not sent, follow the backfilled days. A restart then finds nothing left to do.
+    // Monday's letters, due and not sent, follow the backfilled days, and the summary them. A restart then finds
+    // nothing left to do.
     await waitFor(
-      () => db.db.selectFrom('job_runs').select('status').where('job', '=', 'digest').execute(),
-      (r) => r.length === 1 && r[0]!.status === 'succeeded',
+      () => db.db.selectFrom('job_runs').select('status').where('job', 'in', ['letters', 'summary']).execute(),
+      (r) => r.length === 2 && r.every((x) => x.status === 'succeeded'),
     );
     const timeline = await db.db.selectFrom('job_runs').select(['job', 'started_at', 'finished_at']).execute();
     const lastEvaluated = Math.max(...timeline.filter((j) => j.job === 'evaluate').map((j) => j.finished_at!.getTime()));
@@ -107,7 +109,7 @@ describe('the daily ingest job', () => {
     // values its rules compare with, and a verdict queued before they came in was passed over as superseded.
     const judged = await db.db.selectFrom('evaluation_runs').select('day').orderBy('day').execute();
     expect(judged.map((j) => j.day)).toEqual(lookback);
-    expect(timeline.find((j) => j.job === 'digest')!.started_at.getTime()).toBeGreaterThanOrEqual(lastEvaluated);
+    expect(timeline.find((j) => j.job === 'letters')!.started_at.getTime()).toBeGreaterThanOrEqual(lastEvaluated);
     expect(await daemon.backfill()).toEqual([]);
     await daemon.stop();
   });
@@ -135,7 +137,7 @@ describe('the daily ingest job', () => {
     expect(anomalies.length).toBeGreaterThan(0);
     // Monday's letters were due and had not gone: caught up at start, by one daemon, once.
     const digests = await waitFor(
-      () => db.db.selectFrom('job_runs').select(['slot', 'status', 'attempts']).where('job', '=', 'digest').execute(),
+      () => db.db.selectFrom('job_runs').select(['slot', 'status', 'attempts']).where('job', '=', 'letters').execute(),
       (r) => r.length === 1 && r[0]!.status === 'succeeded',
     );
     expect(digests).toEqual([{ slot: '2026-W48', status: 'succeeded', attempts: 1 }]);
@@ -143,18 +145,18 @@ describe('the daily ingest job', () => {
   });
 
   it('judges again the days after a day whose values came late, and only those', async () => {
-    const app = await openApp({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
+    const app = await AppContext.open({ configPath: config.file, env: env(), logger: silentLogger, prepare: true, now: () => NOW });
     const enqueued: string[] = [];
-    const runner = new JobRunner({ ...app.jobContext, enqueue: async (name, slot) => void enqueued.push(`${name}-${slot}`) });
+    const runner = app.runner({ mode: 'enqueue', enqueue: async (next) => void enqueued.push(jobId(next.step, app.pipeline.steps[next.step]!.slot(next.data))) });
     const runOf = async (day: string) => (await db.db.selectFrom('ingest_runs').select('id').where('day', '=', day).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
-    for (const day of ['2026-11-20', '2026-11-22', '2026-11-23']) await runner.run('ingest', { day });
+    for (const day of ['2026-11-20', '2026-11-22', '2026-11-23']) await runner.run('ingest', { day, trigger: 'test' });
     const [r20, r22, r23] = [await runOf('2026-11-20'), await runOf('2026-11-22'), await runOf('2026-11-23')];
     // In order, each day's verdict follows the newest run among it and the days before it (its own).
     expect(enqueued.splice(0)).toEqual([`evaluate-2026-11-20-r${r20}`, `evaluate-2026-11-22-r${r22}`, `evaluate-2026-11-23-r${r23}`]);
 
     // The 21st comes in late: its verdict, and those of the 22nd and 23rd (whose drop is measured against it), are
     // new slots; the 20th, before it, is not judged again.
-    await runner.run('ingest', { day: '2026-11-21' });
+    await runner.run('ingest', { day: '2026-11-21', trigger: 'test' });
     const r21 = await runOf('2026-11-21');
     expect(enqueued.splice(0)).toEqual(['2026-11-21', '2026-11-22', '2026-11-23'].map((d) => `evaluate-${d}-r${r21}`));
     await app.close();
@@ -168,7 +170,7 @@ describe('the daily ingest job', () => {
     const first = await Daemon.start({ configPath: broken.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
     await waitFor(jobRuns, (r) => r[0]?.status === 'failed');
     // Monday's letters, before going out, try the missing day once more (the file might have come): it fails again.
-    await waitFor(() => db.db.selectFrom('job_runs').select('status').where('job', '=', 'digest').execute(), (r) => r[0]?.status === 'succeeded');
+    await waitFor(() => db.db.selectFrom('job_runs').select('status').where('job', '=', 'letters').execute(), (r) => r[0]?.status === 'succeeded');
     await first.stop();
     const failed = await db.db.selectFrom('ingest_runs').select(['status', 'error']).execute();
     expect(failed).toEqual([1, 2].map(() => ({ status: 'failed', error: '/nonexistent/inbox：文件或目录不存在' })));

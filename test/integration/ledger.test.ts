@@ -26,6 +26,9 @@ afterAll(async () => {
 
 const shipped = loadConfig().rules;
 
+/** An event of the ledger's kinds, told apart by `k`. */
+const event = (actor: string, k: number) => ({ type: 'problem_opened' as const, actor, payload: { kind: 'threshold', day: '2026-11-27', anomalyIds: [k], ownerUnitId: 1 } });
+
 describe('the ledger (台账)', () => {
   it('records every rule version applied, with who and why, in one unbroken chain', async () => {
     await new RulesService(db.db).apply(shipped, { by: '张三', reason: '初始规则', effectiveFrom: '2026-11-01' });
@@ -50,7 +53,7 @@ describe('the ledger (台账)', () => {
     const before = await ledger.verify();
     await expect(
       db.db.transaction().execute(async (tx) => {
-        await ledger.append([{ type: 'test', actor: '张三', payload: { n: 1 } }], tx);
+        await ledger.append([event('张三', 1)], tx);
         throw new Error('回滚');
       }),
     ).rejects.toThrow('回滚');
@@ -59,13 +62,13 @@ describe('the ledger (台账)', () => {
 
   it('keeps concurrent appends in one chain', async () => {
     const before = (await ledger.verify()).checked;
-    await Promise.all(Array.from({ length: 8 }, (_, k) => ledger.append([{ type: 'test', actor: `并发${k}`, payload: { k } }])));
+    await Promise.all(Array.from({ length: 8 }, (_, k) => ledger.append([event(`并发${k}`, k)])));
     expect(await ledger.verify()).toEqual({ checked: before + 8 });
   });
 
   it('takes more events in one append than one statement can carry (a day that opens thousands of problems)', async () => {
     const before = (await ledger.verify()).checked;
-    await ledger.append(Array.from({ length: 7000 }, (_, k) => ({ type: 'problem_opened', actor: 'test', problemId: String(k + 1), payload: { k } })));
+    await ledger.append(Array.from({ length: 7000 }, (_, k) => ({ ...event('test', k), problemId: String(k + 1) })));
     expect(await ledger.verify()).toEqual({ checked: before + 7000 });
   });
 

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { App, openApp } from '../../src/app';
+import { AppContext } from '../../src/app-context';
 import type { DubanConfig } from '../../src/config/load-config';
 import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
-import { OutboxRelay } from '../../src/delivery/outbox-relay';
-import { JobRunner } from '../../src/queue/job-runner';
 import { AuditRepository } from '../../src/repositories/audit.repository';
-import { DigestService } from '../../src/services/digest.service';
+import { LetterService } from '../../src/services/letter.service';
+import { OutboxRelay } from '../../src/services/outbox-relay.service';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { LedgerService } from '../../src/services/ledger.service';
 import { ProblemActionService } from '../../src/services/problem-action.service';
@@ -21,14 +20,14 @@ import { writeTestConfig } from '../helpers/test-config';
 let f: IngestFixture;
 let sink: SmtpSink;
 let transport: MailTransport;
-let app: App;
+let app: AppContext;
 let configFile: { file: string; remove(): void };
 const ids = { overdue: 0, awaiting: 0, closed: 0, fresh: 0, langxi: 0 };
 
 const DIRECTOR = 'director@xuancheng.example.gov.cn';
 const MONDAY = new Date('2026-11-23T00:30:00Z');
 const relay = (config: DubanConfig) => new OutboxRelay({ db: f.db.db, transport, config, logger: silentLogger, batch: 5 });
-const digest = (config: DubanConfig) => new DigestService({ db: f.db.db, config, logger: silentLogger, now: () => MONDAY });
+const letterService = (config: DubanConfig) => new LetterService({ db: f.db.db, config, logger: silentLogger, now: () => MONDAY });
 const problem = (id: number) => f.db.db.selectFrom('problems').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 const count = async (table: 'outbox' | 'letters' | 'ledger_events') =>
   Number((await f.db.db.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
@@ -43,7 +42,7 @@ beforeAll(async () => {
   transport = createMailTransport(sink.url);
   configFile = writeTestConfig({ sources: [], letters: { summaryRecipients: [DIRECTOR] } });
   // Monday 08:30 in Shanghai, week 48's letter day.
-  app = await openApp({ configPath: configFile.file, env: { DATABASE_URL: f.db.url }, logger: silentLogger, now: () => MONDAY });
+  app = await AppContext.open({ configPath: configFile.file, env: { DATABASE_URL: f.db.url }, logger: silentLogger, now: () => MONDAY });
 
   await new RulesService(f.db.db).apply(
     f.config.rules.filter((r) => r.kind === 'threshold'),
@@ -96,7 +95,7 @@ beforeEach(() => {
 describe('weekly letters (周交办)', () => {
   it('previews a letter without sending or changing anything', async () => {
     const before = { outbox: await count('outbox'), letters: await count('letters'), ledger: await count('ledger_events') };
-    const preview = await app.services.digest.preview('2026-W48', 'ningguo');
+    const preview = await app.services.letters.preview('2026-W48', 'ningguo');
     expect(preview).toMatchObject({ letterNo: '宣数督〔2026〕48-01号', issued: false, due: true, to: ['ningguo@xuancheng.example.gov.cn'] });
     expect(preview.assignments).toEqual([{ problemId: ids.fresh, category: 'simple', workingDays: 5, deadline: '2026-11-30' }]);
     expect(preview.message.text).toContain(`【问题 ${ids.fresh}】零跑动事项占比`);
@@ -119,15 +118,18 @@ describe('weekly letters (周交办)', () => {
   });
 
   it('writes one numbered letter per unit with something open, assigns its 待交办 problems, and delivers it once', async () => {
-    const runner = new JobRunner(app.jobContext);
-    const first = await runner.run('digest', { week: '2026-W48' });
-    expect(first).toEqual({
+    const runner = app.inlineRunner();
+    const first = await runner.run('letters', { week: '2026-W48' });
+    // The letters, then the summary they set off, then the relay's wake-up (no SMTP here: the test's relay sends).
+    expect(first).toMatchObject({
       status: 'done',
-      result: { week: '2026-W48', letterDay: '2026-11-23', letters: 2, assigned: 2, unaddressed: [], summary: 'written' },
+      result: { week: '2026-W48', letterDay: '2026-11-23', letters: 2, assigned: 2, unaddressed: [] },
+      followed: [{ step: 'summary', status: 'done', result: { summary: 'written' }, followed: [{ step: 'deliver', slot: 'letters-2026-W48', status: 'done' }] }],
     });
-    // The job again, and the service behind the job-run guard: nothing more is written.
-    expect(await runner.run('digest', { week: '2026-W48' })).toMatchObject({ status: 'skipped' });
-    expect(await app.services.digest.issueWeek('2026-W48')).toMatchObject({ letters: 0, assigned: 0, summary: 'exists' });
+    // The step again, and the services behind the job-run guard: nothing more is written.
+    expect(await runner.run('letters', { week: '2026-W48' })).toMatchObject({ status: 'skipped' });
+    expect(await app.services.letters.issueWeek('2026-W48')).toMatchObject({ letters: 0, assigned: 0 });
+    expect(await app.services.summary.writeWeek('2026-W48')).toBe('exists');
 
     const letters = await f.db.db
       .selectFrom('letters as l')
@@ -189,7 +191,7 @@ describe('weekly letters (周交办)', () => {
 
   it('keeps one letter per unit and week with unique numbers when two runs write the same week at once', async () => {
     const config = { ...app.config, letters: { ...app.config.letters, sendWhenNothingOpen: true } };
-    const [a, b] = await Promise.all([digest(config).issueWeek('2026-W49'), digest(config).issueWeek('2026-W49')]);
+    const [a, b] = await Promise.all([letterService(config).issueWeek('2026-W49'), letterService(config).issueWeek('2026-W49')]);
     const letters = await f.db.db.selectFrom('letters').select(['unit_id', 'seq']).where('week', '=', '2026-W49').execute();
     // Every unit has an address in the shipped catalogue, and with sendWhenNothingOpen every one gets a letter.
     expect(a.letters + b.letters).toBe(app.config.units.length);
@@ -202,9 +204,10 @@ describe('weekly letters (周交办)', () => {
 
   it('delivers each letter exactly once when two relays run at once', async () => {
     const [a, b] = await Promise.all([relay(app.config).processAll(), relay(app.config).processAll()]);
-    expect(a.delivered + b.delivered).toBe(app.config.units.length + 1);
+    // The week's letters (written by the service alone above: no summary step ran for W49).
+    expect(a.delivered + b.delivered).toBe(app.config.units.length);
     const received = sink.received.map((m) => m.messageId!);
-    expect(received).toHaveLength(app.config.units.length + 1);
+    expect(received).toHaveLength(app.config.units.length);
     expect(new Set(received).size).toBe(received.length);
     expect(received).toContain('<letter-2026-W49-guangde@duban>');
   });
@@ -214,7 +217,7 @@ describe('weekly letters (周交办)', () => {
     Object.assign(process.env, { DATABASE_URL: f.db.url, LOG_LEVEL: 'silent', DUBAN_NOW: MONDAY.toISOString(), SMTP_URL: sink.url });
     try {
       const out = await duban('--config', configFile.file, 'letters', 'send', '--week', '2026-W50');
-      expect(out).toContain('2026-W50（发函日 2026-12-07）：新写交办函 2 封，交办问题 0 项；调度会材料已写入发件箱');
+      expect(out).toContain('2026-W50（发函日 2026-12-07）：新写交办函 2 封，交办问题 0 项\n\n调度会材料已写入发件箱');
       expect(out).toContain('投递：送达 3');
       expect(await duban('--config', configFile.file, 'letters', 'send', '--week', '2026-W50')).toContain('2026-W50 的每周交办已运行过，不再重复发函。');
       const list = await duban('--config', configFile.file, 'letters', 'list', '--week', '2026-W50');
@@ -230,7 +233,7 @@ describe('weekly letters (周交办)', () => {
     await ingestRows(f, '2026-12-14', [['广德市', '零跑动事项占比', '80']]);
     await new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger }).evaluateDay('2026-12-14', { trigger: 'test' });
     await new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger }).absorb('2026-12-14');
-    const late = new DigestService({ db: f.db.db, config: app.config, logger: silentLogger, now: () => wednesday });
+    const late = new LetterService({ db: f.db.db, config: app.config, logger: silentLogger, now: () => wednesday });
     expect(await late.issueWeek('2026-W51')).toMatchObject({ letterDay: '2026-12-16', assigned: 1 });
     const guangde = await problemIdOf(f.db.db, 'guangde', 'zero_visit_ratio', 'threshold');
     // Five working days from Wednesday 12/16, not from Monday 12/14, the day the letter was due.

@@ -4,6 +4,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { Daemon } from '../../src/daemon';
 import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
+import { STEP_NAMES } from '../../jobs/pipeline';
 import { OpsMetrics } from '../../src/ops/metrics';
 import { OpsServer } from '../../src/ops/ops-server';
 import { ReadinessCheck } from '../../src/ops/readiness';
@@ -92,14 +93,14 @@ describe('the daemon’s operations endpoints', () => {
     });
     expect(body).not.toMatch(/postgres:\/\/|redis:\/\//);
 
-    // This week's letters were due at start (nothing to send yet); the ingest below then runs alone.
-    await waitFor(() => scrape(daemon.opsPort), (s) => s.get('duban_job_runs_total{job="digest",outcome="done"}') === 1);
+    // This week's letters and summary were due at start (nothing to send yet); the ingest below then runs alone.
+    await waitFor(() => scrape(daemon.opsPort), (s) => s.get('duban_job_runs_total{job="summary",outcome="done"}') === 1);
     const before = await scrape(daemon.opsPort);
     expect(sample(before, 'duban_job_runs_total{job="ingest",outcome="done"}')).toBe(0);
     expect(sample(before, 'duban_ingest_rows_total{outcome="accepted"}')).toBe(0);
     expect(before.has('process_cpu_user_seconds_total')).toBe(true);
 
-    await daemon.queue.enqueue('ingest', '2026-11-26', { day: '2026-11-26', trigger: 'test' }, { attempts: 1 });
+    await daemon.enqueue('ingest', { day: '2026-11-26', trigger: 'test' }, { attempts: 1 });
     // The ingest brings new values, so evaluation and reconciliation follow it.
     const after = await waitFor(
       () => scrape(daemon.opsPort),
@@ -149,7 +150,7 @@ describe('the daemon’s operations endpoints', () => {
     cleanups.push(() => deadSmtp.close());
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-    const metrics = new OpsMetrics({ repo: new OpsRepository(db.db), today: () => '2026-11-27' });
+    const metrics = new OpsMetrics({ repo: new OpsRepository(db.db), today: () => '2026-11-27', steps: STEP_NAMES });
     const server = new OpsServer({ readiness: new ReadinessCheck({ db: db.db, redis: deadRedis, smtp: deadSmtp, timeoutMs: 1000 }), metrics, logger });
     const port = await server.listen('127.0.0.1', 0);
     cleanups.push(() => server.close());
@@ -200,10 +201,10 @@ describe('the daemon’s operations endpoints', () => {
 
     const daemon = await Daemon.start({ configPath: config.file, env: env(), logger, now: () => NOW, cron: false, ops: { port: 0, shutdownGraceMs: 500 } });
     await waitFor(
-      () => db.db.selectFrom('job_runs').select('status').where('job', '=', 'digest').executeTakeFirst(),
+      () => db.db.selectFrom('job_runs').select('status').where('job', '=', 'summary').executeTakeFirst(),
       (r) => r?.status === 'succeeded',
     );
-    await daemon.queue.enqueue('ingest', '2026-11-26', { day: '2026-11-26' }, { attempts: 1 });
+    await daemon.enqueue('ingest', { day: '2026-11-26', trigger: 'test' }, { attempts: 1 });
     await waitFor(
       () => db.db.selectFrom('job_runs').select('status').where('job', '=', 'ingest').executeTakeFirst(),
       (r) => r?.status === 'running',

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../../src/config/load-config';
 import type { NewOutboxMessage } from '../../src/db/schema';
 import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
-import { OutboxRelay } from '../../src/delivery/outbox-relay';
+import { OutboxRelay } from '../../src/services/outbox-relay.service';
 import { OutboxRepository } from '../../src/repositories/outbox.repository';
 import { silentLogger } from '../helpers/ingest-fixture';
 import { duban } from '../helpers/run-cli';
@@ -52,8 +52,8 @@ beforeEach(() => {
 describe('the outbox and its relay', () => {
   it('delivers once per recipient, kind and period, in Chinese, with its deterministic Message-ID, and records it', async () => {
     const repo = new OutboxRepository(db.db);
-    expect(await repo.enqueue([message('ningguo')])).toHaveLength(1);
-    expect(await repo.enqueue([message('ningguo')])).toHaveLength(0);
+    expect(await repo.insert([message('ningguo')])).toHaveLength(1);
+    expect(await repo.insert([message('ningguo')])).toHaveLength(0);
     expect(await relay().processAll()).toEqual({ delivered: 1, retried: 0, failed: 0 });
     expect(await relay().processAll()).toEqual({ delivered: 0, retried: 0, failed: 0 });
 
@@ -71,7 +71,7 @@ describe('the outbox and its relay', () => {
 
   it('retries a 451 and then delivers', async () => {
     sink.reply = (_id, attempt) => (attempt === 1 ? 451 : undefined);
-    await new OutboxRepository(db.db).enqueue([message('langxi')]);
+    await new OutboxRepository(db.db).insert([message('langxi')]);
     expect(await relay().processAll()).toEqual({ delivered: 1, retried: 1, failed: 0 });
     expect(sink.received.map((m) => m.messageId)).toEqual(['<letter-2026-W48-langxi@duban>']);
     expect(await statusOf('langxi')).toMatchObject({ status: 'delivered', attempts: 2, last_error: null });
@@ -79,7 +79,7 @@ describe('the outbox and its relay', () => {
 
   it('gives up on a 550 at once: failed, a ledger event, and a notice to the operator', async () => {
     sink.reply = (id) => (id.includes('jixi') ? 550 : undefined);
-    await new OutboxRepository(db.db).enqueue([message('jixi')]);
+    await new OutboxRepository(db.db).insert([message('jixi')]);
     expect(await relay().processAll()).toEqual({ delivered: 1, retried: 0, failed: 1 });
     expect(await statusOf('jixi')).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.stringContaining('550 mailbox unavailable') });
     const failed = await db.db.selectFrom('ledger_events').select('payload').where('type', '=', 'message_failed').execute();
@@ -91,13 +91,13 @@ describe('the outbox and its relay', () => {
 
   it('stops retrying a temporary failure after the configured attempts', async () => {
     sink.reply = (id) => (id.includes('jingde') ? 421 : undefined);
-    await new OutboxRepository(db.db).enqueue([message('jingde')]);
+    await new OutboxRepository(db.db).insert([message('jingde')]);
     expect(await relay().processAll()).toEqual({ delivered: 1, retried: 2, failed: 1 }); // the 1 delivered is the notice
     expect(await statusOf('jingde')).toMatchObject({ status: 'failed', attempts: 3 });
   });
 
   it('sends each message exactly once when two relays run at once', async () => {
-    await new OutboxRepository(db.db).enqueue(Array.from({ length: 40 }, (_, k) => message(`unit${k}`, '2026-W49')));
+    await new OutboxRepository(db.db).insert(Array.from({ length: 40 }, (_, k) => message(`unit${k}`, '2026-W49')));
     const [a, b] = await Promise.all([relay().processAll(), relay().processAll()]);
     expect(a.delivered + b.delivered).toBe(40);
     const ids = sink.received.map((m) => m.messageId);
@@ -107,7 +107,7 @@ describe('the outbox and its relay', () => {
 
   it('resends at most once, with the same Message-ID, after a relay died between sending and settling', async () => {
     const repo = new OutboxRepository(db.db);
-    await repo.enqueue([message('guangde')]);
+    await repo.insert([message('guangde')]);
     // The dying relay: it claims and sends, then is gone before it can mark the message delivered.
     const [claimed] = await repo.claim(10, config.delivery.leaseMs);
     await transport.sendMail({ from: config.delivery.from, to: claimed!.to_addresses, subject: claimed!.subject, text: claimed!.text, messageId: claimed!.message_id });

@@ -125,11 +125,11 @@ describe('problems from anomalies', () => {
     const actions = new ProblemActionService({ db: f.db.db, config: f.config, now: () => new Date('2026-11-10T02:00:00Z') });
     const [, p] = await problemsOf('ningguo', 'full_online_rate', 'threshold');
     const id = p!.id;
-    await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('问题当前为“待交办”，不能销号；此状态下可以：交办、数据确认恢复、数据再次异常、撤销');
+    await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('问题当前为“待交办”，不能销号；此状态下可以：交办、撤销');
 
     const assigned = await actions.act(id, { type: 'assign' }, { actor: '督查科' });
     expect(assigned).toMatchObject({ from: 'open', problem: { state: 'assigned', assigned_on: '2026-11-10', deadline: '2026-11-17' } });
-    await actions.act(id, { type: 'respond', measures: '已增派窗口人员，补录办件' }, { actor: '宁国市数据资源局', evidence: ['https://example.gov.cn/佐证.pdf'] });
+    await actions.act(id, { type: 'respond', measures: '已增派窗口人员，补录办件', evidence: ['https://example.gov.cn/佐证.pdf'] }, { actor: '宁国市数据资源局' });
     expect((await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验' })).problem.state).toBe('pending_verification');
     await expect(actions.act(id, { type: 'close' }, { actor: '张三' })).rejects.toThrow('不能销号：数据尚未确认恢复');
     await actions.act(id, { type: 'data_confirmed' }, { actor: 'duban' });

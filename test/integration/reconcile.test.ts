@@ -99,9 +99,9 @@ describe('reconciliation (对账)', () => {
       .orderBy('seq')
       .execute();
     expect(steps.map((s) => s.payload)).toEqual([
-      expect.objectContaining({ day: '2026-10-12', label: '提醒', overdueWorkingDays: 1, deadline: '2026-10-10' }),
-      expect.objectContaining({ day: '2026-10-14', label: '督办', overdueWorkingDays: 3 }),
-      expect.objectContaining({ day: '2026-10-19', label: '通报', overdueWorkingDays: 6 }),
+      expect.objectContaining({ day: '2026-10-12', level: 'remind', overdueWorkingDays: 1, deadline: '2026-10-10' }),
+      expect.objectContaining({ day: '2026-10-14', level: 'supervise', overdueWorkingDays: 3 }),
+      expect.objectContaining({ day: '2026-10-19', level: 'notify', overdueWorkingDays: 6 }),
     ]);
     expect((await new LedgerService(f.db.db).verify()).broken).toBeUndefined();
   });

@@ -60,7 +60,7 @@ describe('three daemons on one Postgres and Redis', () => {
     expect(ingested).toEqual(dayRange(addDays(DAYS[0]!, -LOOKBACK), addDays(DAYS.at(-1)!, -1)));
     expect(all.filter((x) => x.job === 'evaluate').length).toBeGreaterThanOrEqual(ingested.length);
     expect(all.filter((x) => x.job === 'reconcile').length).toBeGreaterThanOrEqual(ingested.length);
-    expect(all.filter((x) => x.job === 'digest').map((x) => x.slot).sort()).toEqual(['2026-W47', '2026-W48']);
+    expect(all.filter((x) => x.job === 'letters').map((x) => x.slot).sort()).toEqual(['2026-W47', '2026-W48']);
     // Each slot ran once, by one of the processes then up, and the processes of a day did share the work.
     expect(all.filter((x) => x.status !== 'succeeded' || x.attempts !== 1)).toEqual([]);
     const workers = new Set(all.map((x) => x.worker.replace(/^.*-/, '')));

@@ -1,5 +1,4 @@
-import { ingestJob } from '../../jobs/ingest.job';
-import { jobId } from '../../jobs';
+import { jobId, STEPS } from '../../jobs/pipeline';
 import { loadConfig } from '../../src/config/load-config';
 import { lastFireTime } from '../../src/queue/cron-scheduler';
 
@@ -8,9 +7,9 @@ const config = loadConfig();
 describe('the ingest schedule', () => {
   it('ingests the day before the run in Shanghai (T+1), whatever the UTC date', () => {
     // 08:00 on the 28th in Shanghai is 00:00 UTC on the 28th; 07:00 Shanghai on the 28th is still the 27th in UTC.
-    expect(ingestJob.schedule.dataAt(config, new Date('2026-11-28T00:00:00Z')).day).toBe('2026-11-27');
-    expect(ingestJob.schedule.dataAt(config, new Date('2026-11-27T23:00:00Z')).day).toBe('2026-11-27');
-    expect(ingestJob.schedule.dataAt({ ...config, ingest: { ...config.ingest, lagDays: 2 } }, new Date('2026-11-28T00:00:00Z')).day).toBe(
+    expect(STEPS.ingest.schedule!.dataAt(config, new Date('2026-11-28T00:00:00Z'))!.day).toBe('2026-11-27');
+    expect(STEPS.ingest.schedule!.dataAt(config, new Date('2026-11-27T23:00:00Z'))!.day).toBe('2026-11-27');
+    expect(STEPS.ingest.schedule!.dataAt({ ...config, ingest: { ...config.ingest, lagDays: 2 } }, new Date('2026-11-28T00:00:00Z'))!.day).toBe(
       '2026-11-26',
     );
   });
@@ -22,9 +21,9 @@ describe('the ingest schedule', () => {
     expect(lastFireTime('30 8 * * 1', 'Asia/Shanghai', new Date('2026-11-27T04:00:00Z'))).toEqual(new Date('2026-11-23T00:30:00Z'));
   });
 
-  it('names one BullMQ job per day, without a colon', () => {
-    expect(jobId('ingest', ingestJob.slot({ day: '2026-11-27' }))).toBe('ingest-2026-11-27');
-    expect(() => ingestJob.slot({ day: '2026-11-31' })).toThrow('不是有效日期');
+  it('names one BullMQ job per day, without a colon, and refuses a payload that is not a day', () => {
+    expect(jobId('ingest', STEPS.ingest.slot({ day: '2026-11-27', trigger: 'test' }))).toBe('ingest-2026-11-27');
+    expect(() => STEPS.ingest.payload.parse({ day: '2026-11-31', trigger: 'test' })).toThrow('不是有效日期');
     expect(() => jobId('ingest', '08:00')).toThrow(':');
   });
 });

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
-import { renderMessage } from '../../src/delivery/message-templates';
+import { renderMessage } from '../../src/delivery/render-message';
 import { composeLetter, LetterInput, LetterProblem } from '../../src/domain/letter-content';
 import { WorkingCalendar } from '../../src/domain/working-calendar';
 
@@ -90,7 +90,7 @@ describe('the weekly letter (交办函)', () => {
 
   it('refuses a category without a deadline', () => {
     const odd = { ...NINGGUO_W48, problems: [{ ...NINGGUO_W48.problems[5]!, category: 'urgent' }] };
-    expect(() => composeLetter(odd)).toThrow('类别“urgent”在 problems.deadlines 中没有整改期限');
+    expect(() => composeLetter(odd)).toThrow('问题类别“urgent”在配置 problems.deadlines 中没有整改期限');
   });
 
   it('renders as the committed fixture (UPDATE_FIXTURES=1 rewrites it after a deliberate change)', () => {

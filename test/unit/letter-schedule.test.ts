@@ -1,4 +1,4 @@
-import { digestJob } from '../../jobs/digest.job';
+import { STEPS } from '../../jobs/pipeline';
 import { loadConfig } from '../../src/config/load-config';
 import { addWeeks, isoWeekOf, mondayOf, parseIsoWeek } from '../../src/domain/iso-week';
 import { letterDay, letterNumber, reportingWindow, weekDueOn } from '../../src/domain/letter-schedule';
@@ -54,12 +54,12 @@ describe('when the weekly letters go out', () => {
   });
 
   it('has the daemon enqueue the week at the configured time only once it is due', () => {
-    const at = (iso: string) => digestJob.schedule.dataAt(config, new Date(iso));
-    expect(digestJob.schedule.cron(config)).toBe('30 8 * * *');
+    const at = (iso: string) => STEPS.letters.schedule!.dataAt(config, new Date(iso));
+    expect(STEPS.letters.schedule!.cron(config)).toBe('30 8 * * *');
     expect(at('2026-11-23T00:30:00Z')).toEqual({ week: '2026-W48' }); // Monday 08:30 in Shanghai
     expect(at('2026-10-05T00:30:00Z')).toBeUndefined();
     expect(at('2026-10-08T00:30:00Z')).toEqual({ week: '2026-W41' });
-    expect(digestJob.slot({ week: '2026-W48' })).toBe('2026-W48');
+    expect(STEPS.letters.slot({ week: '2026-W48' })).toBe('2026-W48');
   });
 });
 

@@ -1,7 +1,12 @@
+import { rankOf, STEPS } from '../../jobs/pipeline';
 import { precedes } from '../../src/queue/pipeline-sweep';
 
 describe('the one order of the days\' work', () => {
-  const step = (name: 'ingest' | 'evaluate' | 'reconcile', day: string) => ({ name, day });
+  const step = (name: 'ingest' | 'evaluate' | 'reconcile' | 'alerts', day: string) => ({ name, day, rank: rankOf(STEPS, name) });
+
+  it('ranks the day steps by what they follow, as declared', () => {
+    expect(['ingest', 'evaluate', 'reconcile', 'alerts', 'letters', 'summary'].map((s) => rankOf(STEPS, s))).toEqual([0, 1, 2, 2, 3, 4]);
+  });
 
   it('puts every ingest before any evaluation, every evaluation before any reconciliation, older days first', () => {
     const shuffled = [

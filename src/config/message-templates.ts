@@ -13,12 +13,6 @@ export interface MessageTemplate {
 }
 export type MessageTemplates = Record<TemplateKind, MessageTemplate>;
 
-export interface RenderedMessage {
-  subject: string;
-  html: string;
-  text: string;
-}
-
 const PARTS = { subject: 'subject', html: 'html', text: 'txt' } as const;
 
 export function templateFileName(kind: TemplateKind, part: keyof MessageTemplate): string {
@@ -48,20 +42,4 @@ export function readTemplates(folder: string, report: (file: string, message: st
     out[kind] = t as MessageTemplate;
   }
   return ok ? (out as MessageTemplates) : undefined;
-}
-
-/** HTML escapes every value; the subject and plain text take values as they are. */
-export function renderMessage(template: MessageTemplate, view: object): RenderedMessage {
-  const plain = { escape: (s: unknown) => String(s) };
-  return {
-    // A subject is one line however the template breaks it.
-    subject: Mustache.render(template.subject, view, {}, plain).replace(/\s+/g, ' ').trim(),
-    html: Mustache.render(template.html, view),
-    text: Mustache.render(template.text, view, {}, plain),
-  };
-}
-
-/** Text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return Mustache.escape(s);
 }

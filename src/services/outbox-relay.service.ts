@@ -2,12 +2,13 @@ import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import type { OutboxRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
-import { crashPoint } from '../ops/crash-points';
+import { crashPoint } from '../crash-points';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
-import { LedgerService } from '../services/ledger.service';
-import { isPermanentFailure, MailTransport } from './mail-transport';
-import { escapeHtml } from './message-templates';
+import type { MessageRef } from '../domain/ledger-events';
+import { isPermanentFailure, MailTransport } from '../delivery/mail-transport';
+import { escapeHtml } from '../delivery/render-message';
+import { LedgerService } from './ledger.service';
 
 export interface RelayRun {
   delivered: number;
@@ -118,7 +119,7 @@ export class OutboxRelay {
     await inTransaction(this.deps.db, async (tx) => {
       // A message whose lease another relay took over is that relay's to record.
       const settled = new Set(await new OutboxRepository(tx).settleDelivered(sent.map((m) => ({ id: m.id, token: m.lease_token! }))));
-      const events = sent.filter((m) => settled.has(m.id)).map((m) => ({ type: 'message_sent', actor: 'duban', payload: summaryOf(m) }));
+      const events = sent.filter((m) => settled.has(m.id)).map((m) => ({ type: 'message_sent' as const, actor: 'duban', payload: messageRef(m) }));
       await new LedgerService(tx).append(events, tx);
     });
     crashPoint('relay.settled');
@@ -130,10 +131,10 @@ export class OutboxRelay {
     await inTransaction(this.deps.db, async (tx) => {
       const repo = new OutboxRepository(tx);
       if (!(await repo.settle(m.id, m.lease_token!, { status: 'failed', error }))) return;
-      await new LedgerService(tx).append([{ type: 'message_failed', actor: 'duban', payload: { ...summaryOf(m), error } }], tx);
+      await new LedgerService(tx).append([{ type: 'message_failed', actor: 'duban', payload: { ...messageRef(m), error } }], tx);
       if (delivery.operatorEmail && m.kind !== 'notice') {
         const text = `以下邮件经 ${m.attempts} 次尝试仍未送达，已停止发送：\n\n主题：${m.subject}\n收件人：${m.to_addresses.join('、')}\nMessage-ID：${m.message_id}\n错误：${error}\n\n处理后可用 duban outbox retry ${m.id} 重新发送。`;
-        await repo.enqueue([
+        await repo.insert([
           {
             kind: 'notice',
             recipient_key: 'operator',
@@ -151,6 +152,7 @@ export class OutboxRelay {
   }
 }
 
-function summaryOf(m: OutboxRow) {
+/** How the ledger names a message. */
+export function messageRef(m: OutboxRow): MessageRef {
   return { outboxId: m.id, kind: m.kind, recipient: m.recipient_key, period: m.period, messageId: m.message_id, attempts: m.attempts };
 }

@@ -1,19 +1,22 @@
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
-import { crashPoint } from '../ops/crash-points';
-import { RenderedMessage, renderMessage } from '../delivery/message-templates';
-import { addDays, Day, dayIn } from '../domain/day';
-import { IsoWeek, isoWeekOf, mondayOf, weekParts } from '../domain/iso-week';
-import { composeLetter, ComposedLetter, IndicatorStanding, LetterProblem } from '../domain/letter-content';
-import { letterDay, letterNumber, reportingWindow } from '../domain/letter-schedule';
-import { composeSummary } from '../domain/summary-content';
+import { crashPoint } from '../crash-points';
+import { RenderedMessage, renderMessage } from '../delivery/render-message';
+import type { Day } from '../domain/day';
+import { IsoWeek, weekParts } from '../domain/iso-week';
+import { composeLetter, ComposedLetter } from '../domain/letter-content';
+import type { LetterEvent } from '../domain/ledger-events';
+import { letterNumber } from '../domain/letter-schedule';
+import { isLive } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
-import { LetterRepository, LetterUnit, StandingRow, WeekProblemRow } from '../repositories/letter.repository';
+import { IssuedLetter, LetterRepository, LetterUnit } from '../repositories/letter.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { ProblemRepository } from '../repositories/problem.repository';
-import { LedgerEntry, LedgerService } from './ledger.service';
+import { LedgerService } from './ledger.service';
+import { ProblemTransitions } from './problem-transitions';
+import { letterProblem, readWeek, standing, WeekData } from './week-data';
 
 export interface WeekReport {
   week: IsoWeek;
@@ -24,7 +27,6 @@ export interface WeekReport {
   assigned: number;
   /** Units that should have had a letter but have no address, nor is there an operator to pass it on. */
   unaddressed: string[];
-  summary: 'written' | 'exists' | 'no recipients';
 }
 
 export interface LetterPreview {
@@ -39,49 +41,37 @@ export interface LetterPreview {
   message: RenderedMessage;
 }
 
-type DigestConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone'>;
+export type LettersConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone'>;
 
 /** Letters are written this many units to a transaction: enough to be quick, few enough that a transaction stays short. */
 const UNITS_PER_TRANSACTION = 200;
 
-/** What one week's letters are made from, read once for every unit. */
-interface WeekData {
-  week: IsoWeek;
-  letterDay: Day;
-  window: { from: Day; to: Day };
-  dataDay: Day | null;
-  units: LetterUnit[];
-  problems: Map<string, WeekProblemRow[]>;
-  standings: Map<string, StandingRow[]>;
-}
-
 /**
  * 周交办: one 交办函 per unit with something open, numbered, written to the outbox in the same transaction that moves
- * its 待交办 problems to 整改中 and records the letter in the ledger; then the director's summary. A rerun of the week
- * (the job twice, two daemons, the CLI) writes nothing twice: the letter is unique per unit and week.
+ * its 待交办 problems to 整改中 and records the letter in the ledger. A rerun of the week (the step twice, two daemons,
+ * the CLI) writes nothing twice: the letter is unique per unit and week. The director's summary is the next step.
  */
-export class DigestService {
+export class LetterService {
   private readonly calendar: WorkingCalendar;
 
-  constructor(private readonly deps: { db: Db; config: DigestConfig; logger: Logger; now?: () => Date }) {
+  constructor(private readonly deps: { db: Db; config: LettersConfig; logger: Logger; now?: () => Date }) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
   async issueWeek(week: IsoWeek): Promise<WeekReport> {
     const { config, logger } = this.deps;
     const data = await this.gather(week);
-    const due = data.units.filter((u) => config.letters.sendWhenNothingOpen || (data.problems.get(u.code) ?? []).some(isLive));
-    const report: WeekReport = { week, letterDay: data.letterDay, letters: 0, assigned: 0, unaddressed: [], summary: 'no recipients' };
+    const due = data.units.filter((u) => config.letters.sendWhenNothingOpen || (data.problems.get(u.code) ?? []).some((p) => isLive(p.state)));
+    const report: WeekReport = { week, letterDay: data.letterDay, letters: 0, assigned: 0, unaddressed: [] };
     for (let k = 0; k < due.length; k += UNITS_PER_TRANSACTION) {
       const done = await this.issueLetters(data, due.slice(k, k + UNITS_PER_TRANSACTION));
       report.letters += done.letters;
       report.assigned += done.assigned;
       report.unaddressed.push(...done.unaddressed);
-      crashPoint('digest.committed');
+      crashPoint('letters.committed');
     }
     if (report.unaddressed.length > 0) logger.warn({ week, units: report.unaddressed }, 'units without an address and no operator: no letter');
-    report.summary = await this.writeSummary(data);
-    logger.info({ week, letters: report.letters, assigned: report.assigned, summary: report.summary }, 'weekly letters written');
+    logger.info({ week, letters: report.letters, assigned: report.assigned }, 'weekly letters written');
     return report;
   }
 
@@ -93,7 +83,7 @@ export class DigestService {
     const letters = new LetterRepository(this.deps.db);
     const [issued] = await letters.list(week, unitCode);
     const problems = data.problems.get(unit.code) ?? [];
-    const due = this.deps.config.letters.sendWhenNothingOpen || problems.some(isLive);
+    const due = this.deps.config.letters.sendWhenNothingOpen || problems.some((p) => isLive(p.state));
     if (issued) {
       const stored = (await new OutboxRepository(this.deps.db).get(issued.outbox_id))!;
       return { letterNo: issued.letter_no, issued: true, due, to: stored.to_addresses, assignments: [], message: { subject: stored.subject, html: stored.html, text: stored.text } };
@@ -126,7 +116,7 @@ export class DigestService {
       if (drafts.length === 0) return { letters: 0, assigned: 0, unaddressed };
 
       const messageIdOf = (code: string) => `<letter-${data.week}-${code}@${config.delivery.messageIdDomain}>`;
-      const queued = await new OutboxRepository(tx).enqueue(
+      const queued = await new OutboxRepository(tx).insert(
         drafts.map((d) => ({ kind: 'letter' as const, recipient_key: d.unit.code, period: data.week, message_id: messageIdOf(d.unit.code), to_addresses: d.to, ...d.message })),
       );
       const outboxIdOf = new Map(queued.map((q) => [q.recipient_key, q.id]));
@@ -148,12 +138,7 @@ export class DigestService {
         }),
       );
       const letterIdOf = new Map(stored.map((s) => [s.unit_id, s.id]));
-      const assigned = await new ProblemRepository(tx).assignByLetter(
-        data.letterDay,
-        drafts.flatMap((d) => d.composed.assignments.map((a) => ({ id: a.problemId, deadline: a.deadline, letterId: letterIdOf.get(d.unit.id)! }))),
-      );
-      const letterNoOf = new Map(drafts.map((d) => [letterIdOf.get(d.unit.id)!, d.letterNo]));
-      const events: LedgerEntry[] = drafts.map((d) => ({
+      const letterEvents: Array<LetterEvent & { actor: string; unitId: number }> = drafts.map((d) => ({
         type: 'letter_issued',
         actor: 'duban',
         unitId: d.unit.id,
@@ -166,79 +151,28 @@ export class DigestService {
           assigns: d.composed.assignments.map((a) => a.problemId),
         },
       }));
-      for (const a of assigned) {
-        events.push({
-          type: 'problem_assigned',
-          actor: 'duban',
-          problemId: String(a.id),
-          unitId: a.unit_id,
-          indicatorId: a.indicator_id,
-          payload: { from: 'open', to: 'assigned', day: data.letterDay, deadline: a.deadline, letterNo: letterNoOf.get(a.letter_id) },
-        });
-      }
-      await new LedgerService(tx).append(events, tx);
-      crashPoint('digest.uncommitted');
+      await new LedgerService(tx).append(letterEvents, tx);
+      // The listed 待交办 problems, as they stand now: one assigned by hand meanwhile is left as it is.
+      const letterOf = new Map(drafts.flatMap((d) => d.composed.assignments.map((a) => [a.problemId, { id: letterIdOf.get(d.unit.id)!, no: d.letterNo }] as const)));
+      const transitions = new ProblemTransitions(tx, config);
+      const open = await new ProblemRepository(tx).lockOpen([...letterOf.keys()]);
+      const assigned = await transitions.apply(
+        open,
+        (p) => ({ type: 'assign_by_letter', day: data.letterDay, letterId: letterOf.get(p.id)!.id, letterNo: letterOf.get(p.id)!.no }),
+        'duban',
+      );
+      crashPoint('letters.uncommitted');
       return { letters: drafts.length, assigned: assigned.length, unaddressed };
     });
   }
 
-  /** The director's summary, after the letters so that it counts them and shows the problems they assigned. */
-  private async writeSummary(data: WeekData): Promise<WeekReport['summary']> {
-    const { config } = this.deps;
-    if (config.letters.summaryRecipients.length === 0) return 'no recipients';
-    const letters = new LetterRepository(this.deps.db);
-    const problems = await letters.weekProblems(data.window.from, data.window.to);
-    const mondays = [4, 3, 2, 1].map((w) => addDays(mondayOf(data.week), -7 * w));
-    const counts = await letters.weeklyCounts(mondays);
-    const view = composeSummary({
-      week: data.week,
-      letterDay: data.letterDay,
-      window: data.window,
-      dataDay: data.dataDay,
-      bureau: config.bureau,
-      problems: problems.map((p) => ({ ...letterProblem(p), owner: p.owner_name })),
-      lettersIssued: await letters.count(data.week),
-      standings: [...data.standings.values()].flat().map((s) => ({ ...standing(s), unit: s.unit_name })),
-      trend: counts.map((c) => ({ week: isoWeekOf(c.monday), opened: c.opened, closed: c.closed })),
-      calendar: this.calendar,
-    });
-    const created = await new OutboxRepository(this.deps.db).enqueue([
-      {
-        kind: 'summary',
-        recipient_key: 'director',
-        period: data.week,
-        message_id: `<summary-${data.week}-director@${config.delivery.messageIdDomain}>`,
-        to_addresses: config.letters.summaryRecipients,
-        ...renderMessage(config.templates.summary, view),
-      },
-    ]);
-    return created.length > 0 ? 'written' : 'exists';
+  private gather(week: IsoWeek, unitCode?: string): Promise<WeekData> {
+    return readWeek(this.deps.db, this.deps.config, this.calendar, this.deps.now, week, unitCode);
   }
 
-  private async gather(week: IsoWeek, unitCode?: string): Promise<WeekData> {
-    const weekday = this.deps.config.letters.weekday;
-    // Dated the day they go out: on the letter day, or later when caught up (deadlines then count from that day, not
-    // from a day the unit never had the letter); letters sent ahead of time are dated the letter day.
-    const today = dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
-    const scheduled = letterDay(this.calendar, week, weekday);
-    const day = today > scheduled ? today : scheduled;
-    const window = reportingWindow(this.calendar, week, weekday);
-    const repo = new LetterRepository(this.deps.db);
-    const dataDay = await repo.latestDataDay(day);
-    const [units, problems, standings] = await Promise.all([
-      repo.units(unitCode),
-      repo.weekProblems(window.from, window.to, unitCode),
-      dataDay ? repo.standings(dataDay, addDays(dataDay, -7), unitCode) : Promise.resolve([]),
-    ]);
-    return {
-      week,
-      letterDay: day,
-      window,
-      dataDay,
-      units,
-      problems: groupBy(problems, (p) => p.owner_code),
-      standings: groupBy(standings, (s) => s.unit_code),
-    };
+  /** The week's letters with their delivery, in number order. */
+  list(week: IsoWeek, unitCode?: string): Promise<IssuedLetter[]> {
+    return new LetterRepository(this.deps.db).list(week, unitCode);
   }
 
   private compose(data: WeekData, unit: LetterUnit, letterNo: string): ComposedLetter {
@@ -267,42 +201,4 @@ export class DigestService {
     if (to.length > 0) return to;
     return this.deps.config.delivery.operatorEmail ? [this.deps.config.delivery.operatorEmail] : [];
   }
-}
-
-function isLive(p: WeekProblemRow): boolean {
-  return p.state === 'open' || p.state === 'assigned' || p.state === 'pending_verification';
-}
-
-function letterProblem(p: WeekProblemRow): LetterProblem {
-  return {
-    id: p.id,
-    indicator: p.indicator,
-    unit: p.unit,
-    category: p.category,
-    state: p.state,
-    firstSeen: p.first_seen,
-    situation: p.situation ?? `${p.unit} ${p.indicator}`,
-    assignedOn: p.assigned_on,
-    deadline: p.deadline,
-    letterNo: p.letter_no,
-    closedOn: p.closed_on,
-    escalation: p.escalation,
-    dataConfirmed: p.data_confirmed,
-    signedOffBy: p.signed_off_by,
-    respondedOn: p.responded_on,
-  };
-}
-
-function standing(s: StandingRow): IndicatorStanding {
-  return { indicator: s.indicator, measure: s.measure, direction: s.direction, latest: s.latest, weekAgo: s.week_ago, alert: s.alert, rank: s.rank, peers: s.peers };
-}
-
-function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const row of rows) {
-    const list = out.get(key(row));
-    if (list) list.push(row);
-    else out.set(key(row), [row]);
-  }
-  return out;
 }

@@ -1,0 +1,83 @@
+import type { Day } from './day';
+import type { EscalationLevel } from './problem-deadline';
+import type { ProblemState } from './problem-state';
+
+/**
+ * Every kind of event the 台账 records, with what each one's payload holds. Writers can only append these; readers
+ * (the CLI, exports, the demo) name them through `EVENT_LABELS`. A new kind of event is a new member here first.
+ */
+
+/** Where a problem event leaves the problem: the states before and after, and the day it counts for. */
+export interface ProblemMove {
+  from: ProblemState;
+  to: ProblemState;
+  day: Day;
+  /** What the person acting added, if anything. */
+  note?: string;
+}
+
+export type ProblemEvent =
+  | { type: 'problem_opened'; payload: { kind: string; day: Day; anomalyIds: number[]; ownerUnitId: number } }
+  /** By an operator (with a reason), or by an anomaly within the reopen window (with the day it had been closed). */
+  | { type: 'problem_reopened'; payload: ProblemMove & { reason: string; kind?: string; closedOn?: Day; anomalyIds?: number[] } }
+  /** By hand, or by a letter (its number). */
+  | { type: 'problem_assigned'; payload: ProblemMove & { deadline: Day; letterNo?: string } }
+  | { type: 'problem_responded'; payload: ProblemMove & { measures: string; evidence?: string[] } }
+  | { type: 'problem_data_confirmed'; payload: ProblemMove }
+  | { type: 'problem_data_regressed'; payload: ProblemMove }
+  | { type: 'problem_verified'; payload: ProblemMove & { by: string } }
+  | { type: 'problem_closed'; payload: ProblemMove }
+  | { type: 'problem_dismissed'; payload: ProblemMove & { reason: string } }
+  | { type: 'problem_escalated'; payload: ProblemMove & { level: EscalationLevel; deadline: Day; overdueWorkingDays: number } };
+
+export type RuleEvent = {
+  type: 'rule_version_applied';
+  payload: { version: number; change: 'added' | 'changed' | 'retired' | undefined; digest: string; reason: string; effectiveFrom: Day };
+};
+
+export type LetterEvent = {
+  type: 'letter_issued';
+  payload: { letterNo: string; week: string; day: Day; messageId: string; problems: number[]; assigns: number[] };
+};
+
+/** A message of the outbox, as its delivery events name it. */
+export interface MessageRef {
+  outboxId: number;
+  kind: string;
+  recipient: string;
+  period: string;
+  messageId: string;
+  attempts: number;
+}
+
+export type MessageEvent =
+  | { type: 'message_sent'; payload: MessageRef }
+  | { type: 'message_failed'; payload: MessageRef & { error: string } }
+  /** An operator put a failed message back to be sent again. */
+  | { type: 'message_requeued'; payload: MessageRef & { previousError: string | null } };
+
+export type LedgerEvent = ProblemEvent | RuleEvent | LetterEvent | MessageEvent;
+export type LedgerEventType = LedgerEvent['type'];
+
+/** How a person reads each kind of event. */
+export const EVENT_LABELS: Record<LedgerEventType, string> = {
+  rule_version_applied: '规则新版本',
+  problem_opened: '发现问题',
+  problem_reopened: '重新打开',
+  problem_assigned: '交办',
+  problem_responded: '反馈整改',
+  problem_data_confirmed: '数据确认恢复',
+  problem_data_regressed: '数据再次异常',
+  problem_verified: '核验签字',
+  problem_closed: '销号',
+  problem_dismissed: '撤销',
+  problem_escalated: '升级',
+  letter_issued: '发出交办函',
+  message_sent: '邮件送达',
+  message_failed: '邮件未能送达',
+  message_requeued: '邮件重新发送',
+};
+
+export function eventLabel(type: string): string {
+  return (EVENT_LABELS as Record<string, string>)[type] ?? type;
+}

@@ -1,0 +1,89 @@
+import type { DubanConfig } from '../config/load-config';
+import type { Db } from '../db/database';
+import { addDays, Day, dayIn } from '../domain/day';
+import type { IsoWeek } from '../domain/iso-week';
+import type { IndicatorStanding, LetterProblem } from '../domain/letter-content';
+import { letterDay, reportingWindow } from '../domain/letter-schedule';
+import type { WorkingCalendar } from '../domain/working-calendar';
+import { LetterRepository, LetterUnit, StandingRow, WeekProblemRow } from '../repositories/letter.repository';
+
+/** What one week's letters and summary are made from, read once for every unit. */
+export interface WeekData {
+  week: IsoWeek;
+  letterDay: Day;
+  window: { from: Day; to: Day };
+  dataDay: Day | null;
+  units: LetterUnit[];
+  problems: Map<string, WeekProblemRow[]>;
+  standings: Map<string, StandingRow[]>;
+}
+
+/**
+ * Reads a week as its letters see it: the letter day (dated the day they go out: on the letter day, or later when
+ * caught up, so deadlines never count from a day the unit did not have the letter), the week reported on, the latest
+ * data day, the units, their problems and their standings. `unitCode` narrows it to one unit.
+ */
+export async function readWeek(
+  db: Db,
+  config: Pick<DubanConfig, 'timezone' | 'letters'>,
+  calendar: WorkingCalendar,
+  now: (() => Date) | undefined,
+  week: IsoWeek,
+  unitCode?: string,
+): Promise<WeekData> {
+  const weekday = config.letters.weekday;
+  const today = dayIn(config.timezone, now?.() ?? new Date());
+  const scheduled = letterDay(calendar, week, weekday);
+  const day = today > scheduled ? today : scheduled;
+  const window = reportingWindow(calendar, week, weekday);
+  const repo = new LetterRepository(db);
+  const dataDay = await repo.latestDataDay(day);
+  const [units, problems, standings] = await Promise.all([
+    repo.units(unitCode),
+    repo.weekProblems(window.from, window.to, unitCode),
+    dataDay ? repo.standings(dataDay, addDays(dataDay, -7), unitCode) : Promise.resolve([]),
+  ]);
+  return {
+    week,
+    letterDay: day,
+    window,
+    dataDay,
+    units,
+    problems: groupBy(problems, (p) => p.owner_code),
+    standings: groupBy(standings, (s) => s.unit_code),
+  };
+}
+
+export function letterProblem(p: WeekProblemRow): LetterProblem {
+  return {
+    id: p.id,
+    indicator: p.indicator,
+    unit: p.unit,
+    category: p.category,
+    state: p.state,
+    firstSeen: p.first_seen,
+    situation: p.situation ?? `${p.unit} ${p.indicator}`,
+    assignedOn: p.assigned_on,
+    deadline: p.deadline,
+    letterNo: p.letter_no,
+    closedOn: p.closed_on,
+    escalation: p.escalation,
+    dataConfirmed: p.data_confirmed,
+    signedOffBy: p.signed_off_by,
+    respondedOn: p.responded_on,
+  };
+}
+
+export function standing(s: StandingRow): IndicatorStanding {
+  return { indicator: s.indicator, measure: s.measure, direction: s.direction, latest: s.latest, weekAgo: s.week_ago, alert: s.alert, rank: s.rank, peers: s.peers };
+}
+
+function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = out.get(key(row));
+    if (list) list.push(row);
+    else out.set(key(row), [row]);
+  }
+  return out;
+}
