@@ -7,6 +7,8 @@ import { table } from './output';
 import { parseId } from './parse-id';
 import { withApp } from './with-app';
 
+const KIND_LABELS = { value: '指标异常', missing: '数据未报送' } as const;
+
 export function problemsCommand(): Command {
   const cmd = new Command('problems').description('问题：由异常归并而来，交办、跟踪直至销号');
 
@@ -25,14 +27,15 @@ export function problemsCommand(): Command {
         }
         console.log(
           table(
-            ['编号', '状态', '级别', '单位', '指标', '类型', '责任单位', '首次发现', '最近发现', '异常次数', '最差值', '重开'],
+            ['编号', '状态', '级别', '单位', '指标', '类型', '规则', '责任单位', '首次发现', '最近发现', '异常次数', '最差值', '重开'],
             rows.map((r) => [
               r.id,
               STATE_LABELS[r.state],
               r.severity === 'major' ? '重大' : '一般',
               r.unit,
               r.indicator,
-              r.kind,
+              KIND_LABELS[r.kind],
+              r.rules.join(','),
               r.owner,
               r.first_seen,
               r.last_seen,
@@ -58,7 +61,8 @@ export function problemsCommand(): Command {
           ['级别', p.severity === 'major' ? '重大' : '一般'],
           ['单位', p.unit],
           ['指标', p.indicator],
-          ['类型', p.kind],
+          ['类型', KIND_LABELS[p.kind]],
+          ['规则', p.rules.join('、')],
           ['类别', p.category],
           ['责任单位', p.owner],
           ['发现', `${p.first_seen} 至 ${p.last_seen}，异常 ${p.anomaly_count} 次，最差 ${p.worst_value === null ? '—' : `${p.worst_value}${p.indicator_unit}`}`],

@@ -50,9 +50,9 @@ export function rulesCommand(): Command {
       await withApp(sub, {}, async (app) => {
         const proposed = rulesFrom(app, opts.file);
         const report = await app.services.backtest.run(proposed, opts.from, opts.to, opts.rule);
-        console.log(`回测 ${opts.from} 至 ${opts.to}（现行规则 → 拟议规则；“问题”指不同的单位×指标组合）`);
+        console.log(`回测 ${opts.from} 至 ${opts.to}（现行规则 → 拟议规则；“问题”指不同的事实：一个单位的一项指标，或一个单位的缺报，多条规则命中也只算一个）`);
         const rows = (k: 'ruleId' | 'unit') =>
-          compareBy(report, k).map((r) => [r.key, r.current.anomalies, r.proposed.anomalies, signed(r.proposed.anomalies - r.current.anomalies), r.current.series, r.proposed.series]);
+          compareBy(report, k).map((r) => [r.key, r.current.anomalies, r.proposed.anomalies, signed(r.proposed.anomalies - r.current.anomalies), r.current.facts, r.proposed.facts]);
         console.log(table(['规则', '现行异常', '拟议异常', '变化', '现行问题', '拟议问题'], rows('ruleId')));
         console.log('');
         console.log(table(['单位', '现行异常', '拟议异常', '变化', '现行问题', '拟议问题'], rows('unit')));

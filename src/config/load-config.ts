@@ -85,6 +85,11 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
             message: `“${ind.sourceDepartment}”不是 ${path.basename(unitsPath)} 中的部门`,
           });
         }
+        if (ind.scope !== 'all' && 'units' in ind.scope) {
+          ind.scope.units.forEach((code, j) => {
+            if (!kinds.has(code)) problems.push({ file: indicatorsPath, path: `indicators[${i}].scope.units[${j}]`, message: `单位“${code}”不在 ${path.basename(unitsPath)} 中` });
+          });
+        }
       });
     }
   }

@@ -58,7 +58,19 @@ export const ruleSchema = z.discriminatedUnion('kind', [
       minDeviation: z.number().nonnegative().default(0.5),
     })
     .strict(),
-  z.object({ ...common, kind: z.literal('missing') }).strict(),
+  z
+    .object({
+      ...common,
+      kind: z.literal('missing'),
+      /**
+       * A series is expected on a working day when it had a value on at least `minReported` of the `ofLast` working
+       * days before it: one never reported, or long stopped, raises nothing.
+       */
+      minReported: z.number().int().min(1).default(3),
+      ofLast: z.number().int().min(1).max(60).default(10),
+    })
+    .strict()
+    .refine((r) => r.minReported <= r.ofLast, { message: 'minReported 不能大于 ofLast', path: ['minReported'] }),
   z
     .object({
       ...common,

@@ -40,6 +40,14 @@ export const indicatorSchema = z
     weight: z.number().nonnegative().default(0),
     source: z.string().default(''),
     sourceDepartment: code.optional(),
+    /** The units it applies to, and so expects data from: all, units of some kinds, or units named by code. */
+    scope: z
+      .union([
+        z.literal('all'),
+        z.object({ kinds: z.array(z.enum(['city', 'county', 'department'])).min(1) }).strict(),
+        z.object({ units: z.array(code).min(1) }).strict(),
+      ])
+      .default('all'),
   })
   .strict();
 

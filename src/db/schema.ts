@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ProblemState } from '../domain/problem-state';
 
 /** Postgres `numeric` arrives as a string so no digit is lost; `date` as `YYYY-MM-DD`. */
 export type Numeric = ColumnType<string, string | number, string | number>;
@@ -30,10 +31,14 @@ export interface IndicatorsTable {
   weight: Numeric;
   source_system: string;
   source_department: string | null;
+  /** Which units the indicator applies to (and so is expected from): 'all', {kinds: [...]} or {units: [codes]}. */
+  scope: ColumnType<IndicatorScope, string | undefined, string>;
   active: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
+
+export type IndicatorScope = 'all' | { kinds: Array<'city' | 'county' | 'department'> } | { units: string[] };
 
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 
@@ -117,6 +122,8 @@ export interface EvaluationRunsTable {
   day: string;
   trigger: string;
   summary: ColumnType<unknown, string | null | undefined, string | null>;
+  /** The ingest run whose data the evaluation judged (its day's verdict then); none for what-if runs. */
+  after_run: number | null;
   started_at: CreatedAt;
   finished_at: Date | null;
 }
@@ -142,17 +149,26 @@ export interface AnomaliesTable {
 
 export interface ProblemsTable {
   id: Generated<number>;
-  indicator_id: number;
+  /** The series' indicator for a value problem; none for a missing-data problem, which lists its indicators. */
+  indicator_id: number | null;
   unit_id: number;
-  kind: string;
+  /** `value`: one fact about a series, whatever rules fired; `missing`: a unit's expected data not reported. */
+  kind: 'value' | 'missing';
   owner_unit_id: number;
   category: string;
-  state: Generated<'open' | 'assigned' | 'pending_verification' | 'closed' | 'dismissed'>;
+  state: Generated<ProblemState>;
   severity: 'warning' | 'major';
   first_seen: string;
   last_seen: string;
   anomaly_count: number;
   worst_value: Numeric | null;
+  /** The value on the first and on the latest day of a breach. */
+  first_value: Numeric | null;
+  latest_value: Numeric | null;
+  /** Every rule that fired on it. */
+  rules: ColumnType<string[], string[] | undefined, string[]>;
+  /** The problem it was merged into, for one 已合并. */
+  merged_into: number | null;
   reopen_count: Generated<number>;
   data_confirmed: Generated<boolean>;
   escalation: Generated<'none' | 'remind' | 'supervise' | 'notify'>;

@@ -8,6 +8,7 @@ import type { Db } from '../db/database';
 import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { addDays, Day, dayRange } from '../domain/day';
 import { letterDay, weekDueOn } from '../domain/letter-schedule';
+import { confirmationWindow } from '../domain/problem-confirmation';
 import { DEADLINE_STATES } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
 import { writeTable } from '../export/table-export';
@@ -38,6 +39,8 @@ export interface DemoOutcome {
   /** Units that got more than one letter in one week: always none. */
   doubledLetters: number;
   ledger: VerifyReport;
+  /** Closures (销号), and of them those whose data confirmed the recovery over a clean window: always all of them. */
+  closures: { total: number; onCleanWindow: number };
   stories: Array<{ story: string; problemId: number | null; state: string | null; reopenCount: number; escalation: string | null }>;
   files: { mail: string; ledger: string; config: string };
 }
@@ -111,6 +114,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
       ...(await tally(db, lastDay)),
       messages: { ...(await messageCounts(db)), archived: archive.received.length },
       ledger: await daemon.app.services.audit.verify(),
+      closures: await closureWindows(db, calendar, config.problems.confirmWorkingDays),
       stories: await Promise.all(STORIES.map(async (s) => ({ story: s.story, ...(await storyState(db, s.unit, s.indicator)) }))),
       files: { mail: mailDir, ledger: ledgerFile, config: configFile },
     };
@@ -156,7 +160,7 @@ async function departmentsAct(db: Db, actions: ProblemActionService, calendar: W
   let responded = 0;
   let closed = 0;
   for (const p of live) {
-    const story = STORIES.find((s) => s.unit === p.unit && s.indicator === p.indicator && p.kind === 'threshold');
+    const story = STORIES.find((s) => s.unit === p.unit && s.indicator === p.indicator && p.kind === 'value');
     if (story === IGNORED || (!story && p.id % 2 === 1)) continue;
     const waited = calendar.workingDaysBetween(p.assigned_on!, day);
     if (p.state === 'assigned' && waited >= (story === AWAITING ? 6 : 2)) {
@@ -196,6 +200,40 @@ async function tally(db: Db, lastDay: Day) {
   };
 }
 
+/**
+ * Checks every closure against what was known when it was made: a value problem's closure rests on a clean window when
+ * the working days that confirm its recovery after its latest breach known then all fall on or before the closing and
+ * had values; a missing-data problem's, when none of its missing days was still missing.
+ */
+async function closureWindows(db: Db, calendar: WorkingCalendar, n: number): Promise<{ total: number; onCleanWindow: number }> {
+  // What was known when it was closed: breaches found by then and not yet taken back, values recorded by then. A
+  // breach found later reopens the problem; it does not make the closing wrong.
+  const closures = await sql<{ problem_id: number; day: Day; at: Date; kind: 'value' | 'missing'; indicator_id: number | null; unit_id: number; latest_breach: Day | null }>`
+    SELECT e.problem_id::int, e.payload->>'day' AS day, e.recorded_at AS at, p.kind, p.indicator_id, p.unit_id,
+           (SELECT max(a.day)::text FROM anomalies a
+            WHERE a.problem_id = p.id AND a.created_at <= e.recorded_at AND (a.superseded_at IS NULL OR a.superseded_at > e.recorded_at)) AS latest_breach
+    FROM ledger_events e JOIN problems p ON p.id = e.problem_id
+    WHERE e.type = 'problem_closed'`.execute(db);
+  let clean = 0;
+  for (const c of closures.rows) {
+    if (c.kind === 'missing' || c.latest_breach === null) {
+      clean += c.latest_breach === null ? 1 : 0;
+      continue;
+    }
+    const { workingDays } = confirmationWindow(calendar, c.latest_breach, n);
+    const reported = await db
+      .selectFrom('observations')
+      .select('day')
+      .where('indicator_id', '=', c.indicator_id!)
+      .where('unit_id', '=', c.unit_id)
+      .where('day', 'in', workingDays)
+      .where('recorded_at', '<=', c.at)
+      .execute();
+    if (workingDays.at(-1)! <= c.day && reported.length === workingDays.length) clean++;
+  }
+  return { total: closures.rows.length, onCleanWindow: clean };
+}
+
 async function messageCounts(db: Db) {
   const rows = await db.selectFrom('outbox').select(['kind']).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'delivered').groupBy('kind').execute();
   const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
@@ -210,7 +248,7 @@ async function storyState(db: Db, unit: string, indicator: string) {
     .select(['p.id', 'p.state', 'p.reopen_count', 'p.escalation'])
     .where('u.code', '=', unit)
     .where('i.code', '=', indicator)
-    .where('p.kind', '=', 'threshold')
+    .where('p.kind', '=', 'value')
     .orderBy('p.id', 'desc')
     .executeTakeFirst();
   return { problemId: p?.id ?? null, state: p?.state ?? null, reopenCount: p?.reopen_count ?? 0, escalation: p?.escalation ?? null };

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   问题：发现 ${p.opened} 个，已销号 ${p.closed} 个，重新打开过 ${p.reopened} 个，待核验 ${p.awaitingVerification} 个，逾期 ${p.overdue} 个
   升级：提醒 ${outcome.escalations.remind} 次，督办 ${outcome.escalations.supervise} 次，通报 ${outcome.escalations.notify} 次
   邮件：交办函 ${m.letters} 封，重大异常预警 ${m.alerts} 封，调度会材料 ${m.summaries} 份（邮件服务器共收到 ${m.archived} 封）；同一单位同一周重复的交办函：${outcome.doubledLetters}
+  销号依据：销号 ${outcome.closures.total} 次，其中在数据确认恢复的干净窗口之后的 ${outcome.closures.onCleanWindow} 次${outcome.closures.onCleanWindow === outcome.closures.total ? '（全部）' : '（有销号未经干净窗口确认！）'}
   台账核验：${outcome.ledger.broken ? `被篡改！${JSON.stringify(outcome.ledger.broken)}` : `${outcome.ledger.checked} 条事件，哈希链完整`}
 
 预设的问题：
@@ -47,7 +48,7 @@ ${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '
   演示配置：${outcome.files.config}
   数据库：DATABASE_URL=${redact(url)} npm run duban -- --config ${outcome.files.config} problems list
 `);
-  if (outcome.ledger.broken || outcome.doubledLetters > 0) process.exitCode = 1;
+  if (outcome.ledger.broken || outcome.doubledLetters > 0 || outcome.closures.onCleanWindow !== outcome.closures.total) process.exitCode = 1;
 }
 
 function withDatabase(base: string, name: string): string {

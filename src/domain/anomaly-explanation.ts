@@ -95,3 +95,37 @@ export function explainBaseline(f: {
   const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
   return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，明显${side}${span}的中位数 ${formatValue(f.median, f.unit)}（${z}）${streak}`;
 }
+
+/** One rule's finding on a problem's latest day, as the problem's line is made of them. */
+export interface FactPart {
+  /** The kind of rule. */
+  kind: string;
+  ruleId: string;
+  explanation: string;
+  unitName: string;
+  indicatorName: string;
+}
+
+const KIND_ORDER = ['threshold', 'change', 'baseline', 'rank', 'missing'];
+
+/**
+ * A problem's one line from what its rules found on its latest day: the series and its value once, then each
+ * finding; a finding another one repeats and extends is left out. e.g. 郎溪县 好差评主动评价率 97.4%，低于预警值 99%，
+ * 已连续 3 个工作日；较上一工作日（2026-11-26，99.8%）下降 2.4 个百分点. For missing data: the unit and every indicator
+ * it did not report.
+ */
+export function describeFact(parts: readonly FactPart[]): string {
+  if (parts.length === 0) return '';
+  const sorted = [...parts].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.ruleId.localeCompare(b.ruleId));
+  if (sorted.every((p) => p.kind === 'missing')) {
+    const names = [...new Set(sorted.map((p) => p.indicatorName))];
+    return `${sorted[0]!.unitName} ${names.join('、')} 未报送数据`;
+  }
+  const split = sorted.filter((p) => p.kind !== 'missing').map((p) => {
+    const at = p.explanation.indexOf('，');
+    return at < 0 ? { head: p.explanation, clause: '' } : { head: p.explanation.slice(0, at), clause: p.explanation.slice(at + 1) };
+  });
+  const clauses = [...new Set(split.map((s) => s.clause).filter(Boolean))];
+  const kept = clauses.filter((c) => !clauses.some((other) => other !== c && other.startsWith(c)));
+  return kept.length > 0 ? `${split[0]!.head}，${kept.join('；')}` : split[0]!.head;
+}

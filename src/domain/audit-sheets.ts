@@ -1,3 +1,4 @@
+import { describeFact, FactPart } from './anomaly-explanation';
 import { ESCALATION_LABELS } from './problem-deadline';
 import { hasRunningDeadline, STATE_LABELS } from './problem-state';
 import type { Day } from './day';
@@ -21,14 +22,16 @@ export const LEDGER_HEADERS = [
   '状态',
 ];
 
-const KIND_LABELS: Record<string, string> = { threshold: '低于/超出阈值', change: '较前期变化', baseline: '偏离基线', missing: '未报送', rank: '排名末位' };
 
 export interface LedgerSheetInput {
   id: number;
   first_seen: string;
-  kind: string;
+  kind: 'value' | 'missing';
+  /** The names of the rules that fired on it. */
+  rule_names: string[];
   indicator: string;
-  explanation: string | null;
+  /** What its rules found on its latest day. */
+  facts: FactPart[] | null;
   unit: string;
   owner: string;
   assigned_on: string | null;
@@ -63,8 +66,8 @@ export function ledgerRow(p: LedgerSheetInput, today: Day): Array<string | numbe
   return [
     p.id,
     p.first_seen,
-    `日常监测（${KIND_LABELS[p.kind] ?? p.kind}）`,
-    p.explanation ? `${p.indicator}：${p.explanation}` : p.indicator,
+    `日常监测（${p.rule_names.join('、') || (p.kind === 'missing' ? '数据未报送' : '指标异常')}）`,
+    p.facts?.length ? `${p.indicator}：${describeFact(p.facts)}` : p.indicator,
     p.unit,
     p.owner,
     p.letter_no && p.assigned_on ? `${p.letter_no}（${p.assigned_on}）` : p.assigned_on,

@@ -23,6 +23,27 @@ export interface ChainedEvent extends LedgerContent {
   hash: string;
 }
 
+/** An event as its writer tells it: the chain adds its place (`seq`), the time and the hashes. */
+export type UnchainedEvent = Omit<LedgerContent, 'seq' | 'recordedAt'>;
+
+/**
+ * Links events after the chain's last one (none for an empty ledger): each gets the next `seq`, the time, the
+ * previous event's hash and its own. The payload is taken as JSON will give it back (no key order, no undefined
+ * members), so the hash verifies against what is stored.
+ */
+export function chainEvents(last: { seq: string | number; hash: string } | undefined, events: readonly UnchainedEvent[], recordedAt: string): ChainedEvent[] {
+  let prevHash = last?.hash ?? GENESIS_HASH;
+  let seq = BigInt(last?.seq ?? 0);
+  return events.map((e) => {
+    seq++;
+    const content: LedgerContent = { ...e, seq: String(seq), payload: JSON.parse(canonicalJson(e.payload)) as unknown, recordedAt };
+    const hash = chainHash(prevHash, content);
+    const chained = { ...content, prevHash, hash };
+    prevHash = hash;
+    return chained;
+  });
+}
+
 /** SHA-256 over the previous event's hash and this event's canonical content. */
 export function chainHash(prevHash: string, content: LedgerContent): string {
   return createHash('sha256').update(prevHash).update('\n').update(canonicalJson(content)).digest('hex');

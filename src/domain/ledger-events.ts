@@ -28,7 +28,11 @@ export type ProblemEvent =
   | { type: 'problem_verified'; payload: ProblemMove & { by: string } }
   | { type: 'problem_closed'; payload: ProblemMove }
   | { type: 'problem_dismissed'; payload: ProblemMove & { reason: string } }
-  | { type: 'problem_escalated'; payload: ProblemMove & { level: EscalationLevel; deadline: Day; overdueWorkingDays: number } };
+  | { type: 'problem_escalated'; payload: ProblemMove & { level: EscalationLevel; deadline: Day; overdueWorkingDays: number } }
+  /** Duplicates of its fact were merged into it; it took the first assignment among them (`assignmentOf`). */
+  | { type: 'problem_absorbed'; payload: ProblemMove & { absorbed: number[]; reason: string; assignmentOf?: number } }
+  /** Merged into another problem of the same fact, which is followed instead. */
+  | { type: 'problem_merged'; payload: ProblemMove & { into: number; reason: string } };
 
 export type RuleEvent = {
   type: 'rule_version_applied';
@@ -72,6 +76,8 @@ export const EVENT_LABELS: Record<LedgerEventType, string> = {
   problem_closed: '销号',
   problem_dismissed: '撤销',
   problem_escalated: '升级',
+  problem_absorbed: '合并重复问题',
+  problem_merged: '并入其他问题',
   letter_issued: '发出交办函',
   message_sent: '邮件送达',
   message_failed: '邮件未能送达',

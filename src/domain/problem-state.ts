@@ -10,7 +10,7 @@ import type { WorkingCalendar } from './working-calendar';
  * Repositories store only what `decide` and `openProblem` return (their types say so); nothing else writes a state.
  */
 
-export const PROBLEM_STATES = ['open', 'assigned', 'pending_verification', 'closed', 'dismissed'] as const;
+export const PROBLEM_STATES = ['open', 'assigned', 'pending_verification', 'closed', 'dismissed', 'merged'] as const;
 export type ProblemState = (typeof PROBLEM_STATES)[number];
 
 /** Not closed or dismissed: a problem still to be followed. One per series and kind at most (a unique index). */
@@ -32,6 +32,7 @@ export const STATE_LABELS: Record<ProblemState, string> = {
   pending_verification: '待核验',
   closed: '已销号',
   dismissed: '已撤销',
+  merged: '已合并',
 };
 
 /** Every stored field a decision reads or writes. */
@@ -128,6 +129,8 @@ const ALLOWED: Record<ProblemState, readonly ActionType[]> = {
   pending_verification: ['respond', 'data_confirmed', 'data_regressed', 'verify', 'close', 'dismiss', 'escalate'],
   closed: ['reopen', 'recur'],
   dismissed: ['reopen'],
+  // Its anomalies and history went to the problem it was merged into, which is followed instead.
+  merged: [],
 };
 
 /** Actions a person may take (the rest are the daemon's). */
@@ -257,4 +260,41 @@ export function decide(current: ProblemStatus, category: string, action: Problem
       );
     }
   }
+}
+
+/**
+ * Duplicates of one fact (live problems of one series, left from before a problem was a fact rather than a rule hit)
+ * merged into the oldest: it takes the status of the first of them to be assigned, so deadlines and escalation
+ * follow the first assignment, and the others end 已合并, pointing at it. One decision each, with its event.
+ */
+export function mergeDuplicates(members: ReadonlyArray<{ id: number; status: ProblemStatus }>, day: Day, reason: string): Array<{ id: number; decision: Decision }> {
+  const byId = [...members].sort((a, b) => a.id - b.id);
+  const [survivor, ...absorbed] = byId;
+  if (!survivor || absorbed.length === 0) return [];
+  for (const m of byId) if (!isLive(m.status.state)) throw new TransitionRefused(`问题 ${m.id} 当前为“${STATE_LABELS[m.status.state]}”，只能合并待办中的问题`);
+  const firstAssigned = byId
+    .filter((m) => m.status.assignedOn !== null)
+    .sort((a, b) => (a.status.assignedOn! < b.status.assignedOn! ? -1 : a.status.assignedOn! > b.status.assignedOn! ? 1 : a.id - b.id))[0];
+  const base = firstAssigned ?? survivor;
+  const merged: ProblemStatus = { ...base.status, reopenCount: Math.max(...byId.map((m) => m.status.reopenCount)) };
+  const ids = absorbed.map((m) => m.id);
+  return [
+    {
+      id: survivor.id,
+      decision: {
+        status: merged as DecidedStatus,
+        event: {
+          type: 'problem_absorbed',
+          payload: { from: survivor.status.state, to: merged.state, day, absorbed: ids, reason, ...(base !== survivor ? { assignmentOf: base.id } : {}) },
+        },
+      },
+    },
+    ...absorbed.map((m) => ({
+      id: m.id,
+      decision: {
+        status: { ...m.status, state: 'merged' } as DecidedStatus,
+        event: { type: 'problem_merged' as const, payload: { from: m.status.state, to: 'merged' as const, day, into: survivor.id, reason } },
+      },
+    })),
+  ];
 }

@@ -4,7 +4,8 @@ import { weekday } from '../domain/day';
 /**
  * Deterministic synthetic values: the same seed, unit, indicator and day always give the same value, so a demo or a
  * test can be re-run and compared. Each (unit, indicator) has its own level between the alert and benchmark values,
- * weekends run a little lower, and a small share of days carry a planted anomaly or no value at all.
+ * weekends run a little lower, rates move a point or so from day to day, and a small share of days carry a planted
+ * anomaly or no value at all.
  */
 export interface DemoSeries {
   seed: number;
@@ -34,7 +35,8 @@ export function demoValue(s: DemoSeries, day: Day): DemoValue {
   const gap = Math.max(benchmark - alert, s.kind === 'percent' ? 0.5 : 1);
   const base = alert + gap * (0.35 + 0.6 * level);
   const weekend = weekday(day) === 0 || weekday(day) === 6 ? -0.15 * gap : 0;
-  const noise = (dayRandom() - 0.5) * 0.3 * gap;
+  // A rate over many cases moves a point or so from day to day, however wide its alert-to-benchmark gap.
+  const noise = (dayRandom() - 0.5) * Math.min(0.3 * gap, s.kind === 'percent' ? 2 : Infinity);
   let value = base + weekend + noise;
   const planted = s.forced === true || (roll >= s.missingRate && roll < s.missingRate + s.anomalyRate);
   if (planted) value = alert - gap * (0.5 + 2 * dayRandom()) - 1;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Pipeline } from '../../jobs/handlers';
-import { jobId, PipelineView, StepData, StepName } from '../../jobs/pipeline';
+import { jobId, PipelineView, rankOf, StepData, StepName } from '../../jobs/pipeline';
 import type { StepContext } from '../../jobs/step-handler';
 import type { Db } from '../db/database';
 import { crashPoint } from '../crash-points';
@@ -66,6 +66,31 @@ export class JobRunner {
   run<K extends StepName>(step: K, data: StepData<K>): Promise<JobOutcome>;
   run(step: string, data: unknown): Promise<JobOutcome>;
   async run(step: string, input: unknown): Promise<JobOutcome> {
+    const outcome = await this.runOne(step, input);
+    if (outcome.status !== 'done' || this.opts.followUps.mode !== 'inline') return outcome;
+    // The CLI's follow-ups, as work of their own after this one's success, in the order a daemon does the work (lower
+    // rank first, then the older day: every evaluation a change calls for before any reconciliation). One that fails
+    // stops there and is the command's error; a daemon's sweep picks the rest up.
+    const pending = outcome.next.map((next, k) => ({ next, parent: outcome, k }));
+    let k = pending.length;
+    while (pending.length > 0) {
+      pending.sort((a, b) => this.orderKey(a.next).localeCompare(this.orderKey(b.next)) || a.k - b.k);
+      const { next, parent } = pending.shift()!;
+      const done = await this.runOne(next.step, next.data);
+      (parent as Extract<JobOutcome, { status: 'done' }>).followed.push(done);
+      if (done.status === 'done') pending.push(...done.next.map((n) => ({ next: n, parent: done, k: k++ })));
+    }
+    return outcome;
+  }
+
+  /** Where a slot stands in the order of the work: its step's rank, then its day. */
+  private orderKey(job: NextJob): string {
+    const spec = this.deps.pipeline.steps[job.step];
+    if (!spec) return '9';
+    return `${String(rankOf(this.deps.pipeline.steps, job.step)).padStart(2, '0')}/${spec.day?.(spec.payload.parse(job.data)) ?? ''}`;
+  }
+
+  private async runOne(step: string, input: unknown): Promise<JobOutcome> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     const spec = this.deps.pipeline.steps[step];
@@ -83,11 +108,6 @@ export class JobRunner {
       throw err;
     }
     this.observe(step, outcome.status, seconds(), outcome.status === 'done' ? outcome.result : undefined);
-    // The CLI's follow-ups, each in turn, as work of their own after this one's success; one that fails stops there
-    // (and is the command's error), as a daemon's sweep would pick the rest up.
-    if (outcome.status === 'done' && this.opts.followUps.mode === 'inline') {
-      for (const f of outcome.next) outcome.followed.push(await this.run(f.step, f.data));
-    }
     return outcome;
   }
 

@@ -21,9 +21,28 @@ export interface RaisingRule {
 export class AnomalyRepository {
   constructor(private readonly db: Db) {}
 
-  async startEvaluation(day: string, trigger: string): Promise<number> {
-    const row = await this.db.insertInto('evaluation_runs').values({ day, trigger }).returning('id').executeTakeFirstOrThrow();
+  /** `afterRun`: the ingest run whose data it judges (the day's verdict as it stands). */
+  async startEvaluation(day: string, trigger: string, afterRun: number | null): Promise<number> {
+    const row = await this.db.insertInto('evaluation_runs').values({ day, trigger, after_run: afterRun }).returning('id').executeTakeFirstOrThrow();
     return row.id;
+  }
+
+  /** For each of these days that has a finished evaluation, the run the latest of them judged (null: not known). */
+  async judgedRuns(days: string[]): Promise<Map<string, number | null>> {
+    if (days.length === 0) return new Map();
+    const r = await sql<{ day: string; after_run: number | null }>`
+      SELECT DISTINCT ON (day) day::text, after_run FROM evaluation_runs
+      WHERE day = ANY(${days}::date[]) AND finished_at IS NOT NULL
+      ORDER BY day, id DESC`.execute(this.db);
+    return new Map(r.rows.map((x) => [x.day, x.after_run]));
+  }
+
+  /** Marks superseded the day's active anomalies of rules not in force on it (retired, or never in force then). */
+  async supersedeOtherRules(day: string, inForce: string[]): Promise<number> {
+    const r = await sql`
+      UPDATE anomalies SET status = 'superseded', superseded_at = now()
+      WHERE day = ${day}::date AND status = 'active' AND rule_id <> ALL(${inForce}::text[])`.execute(this.db);
+    return Number(r.numAffectedRows ?? 0);
   }
 
   async finishEvaluation(id: number, summary: unknown): Promise<void> {

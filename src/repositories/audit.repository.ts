@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { LedgerSheetInput } from '../domain/audit-sheets';
 import type { ProblemState } from '../domain/problem-state';
+import { latestFacts, ruleNames } from './problem-facts';
 
 export interface EventFilter {
   /** The zone whose calendar days `from` and `to` mean. */
@@ -32,16 +33,17 @@ export class AuditRepository {
   /** One row per problem with what the 台账 shows, the latest response and verification read from the ledger. */
   async ledgerSheet(): Promise<LedgerSheetInput[]> {
     const r = await sql<LedgerSheetInput>`
-      SELECT p.id, p.first_seen, p.kind, i.name AS indicator, last_anomaly.explanation, u.name AS unit, o.name AS owner,
+      SELECT p.id, p.first_seen, p.kind, ${ruleNames} AS rule_names, coalesce(i.name, facts.indicators, '数据报送') AS indicator, facts.parts AS facts,
+             u.name AS unit, o.name AS owner,
              p.assigned_on, l.letter_no, p.deadline, resp.payload->>'measures' AS measures, resp.payload->>'day' AS responded_on,
              ARRAY(SELECT jsonb_array_elements_text(coalesce(resp.payload->'evidence', '[]'))) AS evidence,
              p.signed_off_by, ver.payload->>'note' AS verify_note, p.data_confirmed, p.escalation, p.closed_on, p.state
       FROM problems p
-      JOIN indicators i ON i.id = p.indicator_id
+      LEFT JOIN indicators i ON i.id = p.indicator_id
       JOIN units u ON u.id = p.unit_id
       JOIN units o ON o.id = p.owner_unit_id
       LEFT JOIN letters l ON l.id = p.letter_id
-      LEFT JOIN LATERAL (SELECT a.explanation FROM anomalies a WHERE a.problem_id = p.id ORDER BY a.day DESC, a.id DESC LIMIT 1) last_anomaly ON true
+      ${latestFacts}
       LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_responded' ORDER BY e.seq DESC LIMIT 1) resp ON true
       LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_verified' ORDER BY e.seq DESC LIMIT 1) ver ON true
       ORDER BY p.id`.execute(this.db);

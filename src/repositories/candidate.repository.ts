@@ -11,21 +11,23 @@ export interface ThresholdCandidate {
   value: string;
   threshold: string;
   op: 'below' | 'above';
+  /** The indicator's 预警值, which the threshold may be. */
+  alert: string | null;
 }
 
-export interface ChangeCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+export interface ChangeCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op' | 'alert'> {
   reference: string;
   direction: 'higher' | 'lower';
 }
 
-export interface RankCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+export interface RankCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op' | 'alert'> {
   unit_kind: 'city' | 'county' | 'department';
   /** 1 = the worst of its peers. */
   position: number;
   peers: number;
 }
 
-export interface BaselineCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op'> {
+export interface BaselineCandidate extends Omit<ThresholdCandidate, 'threshold' | 'op' | 'alert'> {
   direction: 'higher' | 'lower';
   median: string;
   mad: string;
@@ -83,15 +85,15 @@ export class CandidateRepository {
     const r = await sql<ThresholdCandidate>`
       WITH s AS (
         SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
-               coalesce(${rule.value ?? null}::numeric, i.alert_value) AS threshold,
+               i.alert_value AS alert, coalesce(${rule.value ?? null}::numeric, i.alert_value) AS threshold,
                coalesce(${rule.op ?? null}::text, CASE i.direction WHEN 'higher' THEN 'below' ELSE 'above' END) AS op
         FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)})
-      SELECT s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold::text, s.op,
+      SELECT s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold::text, s.op, s.alert::text,
              max(o.value) FILTER (WHERE o.day = ${day}::date)::text AS value
       FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[])
       WHERE s.threshold IS NOT NULL
         AND CASE s.op WHEN 'below' THEN o.value < s.threshold ELSE o.value > s.threshold END
-      GROUP BY s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold, s.op
+      GROUP BY s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold, s.op, s.alert
       HAVING count(*) = ${days.length}`.execute(this.db);
     return r.rows;
   }
@@ -216,14 +218,22 @@ export class CandidateRepository {
     return { candidates, insufficient: only ? 0 : insufficient };
   }
 
-  /** Series in scope with no value on any of `days`. */
-  async missingCandidates(rule: Extract<RuleDefinition, { kind: 'missing' }>, days: string[]): Promise<MissingCandidate[]> {
+  /**
+   * Series expected and not reported: in the rule's scope and the indicator's (the units it applies to), with no value
+   * on any of `days`, and a value on at least `minReported` of the `expectation` days (the working days before). A
+   * series never reported, or stopped long ago, is not expected and raises nothing.
+   */
+  async missingCandidates(rule: Extract<RuleDefinition, { kind: 'missing' }>, days: string[], expectation: string[]): Promise<MissingCandidate[]> {
+    if (expectation.length < rule.minReported) return [];
     const r = await sql<MissingCandidate>`
       SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name
       FROM indicators i CROSS JOIN units u
       WHERE ${ruleFilter(rule)}
+        AND (i.scope = '"all"'::jsonb OR i.scope->'kinds' ? u.kind OR i.scope->'units' ? u.code)
         AND NOT EXISTS (SELECT 1 FROM observations o
-                        WHERE o.indicator_id = i.id AND o.unit_id = u.id AND o.day = ANY(${days}::date[]))`.execute(this.db);
+                        WHERE o.day = ANY(${days}::date[]) AND o.indicator_id = i.id AND o.unit_id = u.id)
+        AND (SELECT count(*) FROM observations o
+             WHERE o.day = ANY(${expectation}::date[]) AND o.indicator_id = i.id AND o.unit_id = u.id) >= ${rule.minReported}`.execute(this.db);
     return r.rows;
   }
 }

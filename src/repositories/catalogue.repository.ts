@@ -67,15 +67,16 @@ export class CatalogueRepository {
             weight: eb.ref('excluded.weight'),
             source_system: eb.ref('excluded.source_system'),
             source_department: eb.ref('excluded.source_department'),
+            scope: eb.ref('excluded.scope'),
             active: true,
             updated_at: sql`now()`,
           }))
           .where(sql<boolean>`(indicators.name, indicators.unit, indicators.kind, indicators.direction, indicators.formula,
               indicators.alert_value, indicators.benchmark_value, indicators.weight, indicators.source_system,
-              indicators.source_department, indicators.active)
+              indicators.source_department, indicators.scope, indicators.active)
             IS DISTINCT FROM (excluded.name, excluded.unit, excluded.kind, excluded.direction, excluded.formula,
               excluded.alert_value, excluded.benchmark_value, excluded.weight, excluded.source_system,
-              excluded.source_department, true)`),
+              excluded.source_department, excluded.scope, true)`),
       )
       .returning('code')
       .execute();

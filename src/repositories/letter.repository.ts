@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { Day } from '../domain/day';
 import type { EscalationLevel } from '../domain/problem-deadline';
+import type { FactPart } from '../domain/anomaly-explanation';
 import { LIVE_STATES, ProblemState } from '../domain/problem-state';
+import { latestFacts } from './problem-facts';
 
 /** A problem as the week's letters and summary see it, with the unit that answers for it. */
 export interface WeekProblemRow {
@@ -15,7 +17,8 @@ export interface WeekProblemRow {
   category: string;
   state: ProblemState;
   first_seen: Day;
-  situation: string | null;
+  /** What its rules found on its latest day, for `describeFact`. */
+  facts: FactPart[] | null;
   assigned_on: Day | null;
   deadline: Day | null;
   letter_no: string | null;
@@ -78,20 +81,20 @@ export class LetterRepository {
   }
 
   /**
-   * Live problems, and those closed or first seen between `from` and `to`, each with the latest anomaly's
-   * explanation, the letter that assigned it and, for one awaiting verification, the day its fix was reported.
+   * Live problems, and those closed or first seen between `from` and `to`, each with what its rules found on its
+   * latest day, the letter that assigned it and, for one awaiting verification, the day its fix was reported.
    */
   async weekProblems(from: Day, to: Day, ownerCode?: string): Promise<WeekProblemRow[]> {
     const r = await sql<WeekProblemRow>`
-      SELECT p.id, o.id AS owner_id, o.code AS owner_code, o.name AS owner_name, i.name AS indicator, u.name AS unit,
-             p.category, p.state, p.first_seen, last_anomaly.explanation AS situation, p.assigned_on, p.deadline,
+      SELECT p.id, o.id AS owner_id, o.code AS owner_code, o.name AS owner_name, coalesce(i.name, facts.indicators, '数据报送') AS indicator,
+             u.name AS unit, p.category, p.state, p.first_seen, facts.parts AS facts, p.assigned_on, p.deadline,
              l.letter_no, p.closed_on, p.escalation, p.data_confirmed, p.signed_off_by, resp.day AS responded_on
       FROM problems p
       JOIN units o ON o.id = p.owner_unit_id
       JOIN units u ON u.id = p.unit_id
-      JOIN indicators i ON i.id = p.indicator_id
+      LEFT JOIN indicators i ON i.id = p.indicator_id
       LEFT JOIN letters l ON l.id = p.letter_id
-      LEFT JOIN LATERAL (SELECT a.explanation FROM anomalies a WHERE a.problem_id = p.id ORDER BY a.day DESC, a.id DESC LIMIT 1) last_anomaly ON true
+      ${latestFacts}
       LEFT JOIN LATERAL (SELECT e.payload->>'day' AS day FROM ledger_events e
                          WHERE p.state = 'pending_verification' AND e.problem_id = p.id AND e.type = 'problem_responded'
                          ORDER BY e.seq DESC LIMIT 1) resp ON true
@@ -101,7 +104,7 @@ export class LetterRepository {
         AND (${ownerCode ?? null}::text IS NULL OR o.code = ${ownerCode ?? null})
       -- Catalogue order, never the serial id, within a day: the same problems are listed the same way however the
       -- days that raised them were processed (resumed after a crash, by several daemons).
-      ORDER BY o.id, p.first_seen, i.id, u.id, p.kind, p.id`.execute(this.db);
+      ORDER BY o.id, p.first_seen, i.id NULLS LAST, u.id, p.kind, p.id`.execute(this.db);
     return r.rows;
   }
 

@@ -7,6 +7,7 @@ export interface UnattachedAnomaly {
   id: number;
   indicator_id: number;
   unit_id: number;
+  /** The kind of rule that raised it. */
   kind: string;
   severity: 'warning' | 'major';
   rule_id: string;
@@ -17,10 +18,16 @@ export interface UnattachedAnomaly {
   source_department_id: number | null;
 }
 
+/**
+ * What makes a problem one fact: a value problem is a series (indicator × unit), whatever rules fired on it; a
+ * missing-data problem is a unit and the supplier who owes its data (the indicators are those of its anomalies).
+ */
 export interface ProblemKey {
-  indicator_id: number;
+  kind: 'value' | 'missing';
+  /** The series' indicator; null for missing data. */
+  indicator_id: number | null;
   unit_id: number;
-  kind: string;
+  owner_unit_id: number;
 }
 
 /** What a day's anomalies add to one problem. */
@@ -30,18 +37,26 @@ export interface ProblemUpdate {
   count: number;
   severity: 'warning' | 'major';
   worst_value: string | null;
+  /** The series' value that day (none for missing data). */
+  value: string | null;
+  rules: string[];
 }
 
 /** A problem's facts when found; its status comes from the domain's `openProblem`. */
 export interface NewProblem extends ProblemKey {
-  owner_unit_id: number;
   category: string;
   severity: 'warning' | 'major';
   first_seen: string;
   last_seen: string;
   anomaly_count: number;
   worst_value: string | null;
+  first_value: string | null;
+  latest_value: string | null;
+  rules: string[];
 }
+
+/** A live problem as reconciliation weighs it: its standing breaches. */
+export type ProblemForReconcile = ProblemRow & { latest_breach: string | null; standing: number };
 
 export interface ProblemListFilter {
   state?: ProblemState;
@@ -49,11 +64,11 @@ export interface ProblemListFilter {
   indicator?: string;
 }
 
-const keyArrays = (keys: ProblemKey[]) => ({
-  indicators: keys.map((k) => k.indicator_id),
-  units: keys.map((k) => k.unit_id),
-  kinds: keys.map((k) => k.kind),
-});
+/** The keys as columns, joined to problems by `sameFact`. */
+const keyTable = (keys: ProblemKey[]) => sql`unnest(${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.indicator_id)}::int[],
+  ${keys.map((k) => k.unit_id)}::int[], ${keys.map((k) => k.owner_unit_id)}::int[]) AS k(kind, indicator_id, unit_id, owner_unit_id)`;
+const sameFact = sql`p.kind = k.kind AND p.unit_id = k.unit_id
+  AND CASE k.kind WHEN 'value' THEN p.indicator_id = k.indicator_id ELSE p.owner_unit_id = k.owner_unit_id END`;
 
 /** The stored status of a problem, as the domain's decisions read it. */
 export function statusOf(p: ProblemRow): ProblemStatus {
@@ -111,33 +126,30 @@ export class ProblemRepository {
 
   /** The live problem of each key that has one. */
   async live(keys: ProblemKey[]): Promise<Array<ProblemKey & { id: number }>> {
-    const k = keyArrays(keys);
     const r = await sql<ProblemKey & { id: number }>`
-      SELECT p.id, p.indicator_id, p.unit_id, p.kind
-      FROM problems p
-      JOIN unnest(${k.indicators}::int[], ${k.units}::int[], ${k.kinds}::text[]) AS k(indicator_id, unit_id, kind)
-        ON k.indicator_id = p.indicator_id AND k.unit_id = p.unit_id AND k.kind = p.kind
+      SELECT p.id, p.kind, p.indicator_id, p.unit_id, p.owner_unit_id
+      FROM problems p JOIN ${keyTable(keys)} ON ${sameFact}
       WHERE p.state = ANY(${LIVE_STATES}::text[])`.execute(this.db);
     return r.rows;
   }
 
   /** The latest problem of each key closed on or after `since`, locked until the transaction ends. */
   async closedSince(keys: ProblemKey[], since: string): Promise<ProblemRow[]> {
-    const k = keyArrays(keys);
     const r = await sql<ProblemRow>`
       SELECT p.* FROM problems p
       WHERE p.id IN (
-        SELECT DISTINCT ON (p.indicator_id, p.unit_id, p.kind) p.id
-        FROM problems p
-        JOIN unnest(${k.indicators}::int[], ${k.units}::int[], ${k.kinds}::text[]) AS k(indicator_id, unit_id, kind)
-          ON k.indicator_id = p.indicator_id AND k.unit_id = p.unit_id AND k.kind = p.kind
+        SELECT DISTINCT ON (k.kind, k.indicator_id, k.unit_id, k.owner_unit_id) p.id
+        FROM problems p JOIN ${keyTable(keys)} ON ${sameFact}
         WHERE p.state = 'closed' AND p.closed_on >= ${since}::date
-        ORDER BY p.indicator_id, p.unit_id, p.kind, p.closed_on DESC, p.id DESC)
+        ORDER BY k.kind, k.indicator_id, k.unit_id, k.owner_unit_id, p.closed_on DESC, p.id DESC)
       FOR UPDATE`.execute(this.db);
     return r.rows;
   }
 
-  /** Adds a day's anomalies to problems: count, last seen, the worse severity and the worse value. */
+  /**
+   * Adds a day's anomalies to problems: count, first and last day seen with the series' value on them, the rules that
+   * fired, the worse severity and the worse value on the indicator's bad side.
+   */
   async attach(updates: ProblemUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     await sql`
@@ -145,18 +157,21 @@ export class ProblemRepository {
         anomaly_count = p.anomaly_count + u.count,
         last_seen = greatest(p.last_seen, u.day),
         first_seen = least(p.first_seen, u.day),
+        latest_value = CASE WHEN u.day >= p.last_seen THEN u.value ELSE p.latest_value END,
+        first_value = CASE WHEN u.day < p.first_seen THEN u.value ELSE p.first_value END,
+        rules = ARRAY(SELECT DISTINCT r FROM unnest(p.rules || string_to_array(u.rules, ',')) r ORDER BY r),
         severity = CASE WHEN u.severity = 'major' THEN 'major' ELSE p.severity END,
         worst_value = CASE
           WHEN u.worst_value IS NULL THEN p.worst_value
           WHEN p.worst_value IS NULL THEN u.worst_value
-          WHEN i.direction = 'higher' THEN least(p.worst_value, u.worst_value)
+          WHEN (SELECT i.direction FROM indicators i WHERE i.id = p.indicator_id) = 'higher' THEN least(p.worst_value, u.worst_value)
           ELSE greatest(p.worst_value, u.worst_value) END,
         updated_at = now()
       FROM unnest(${updates.map((x) => x.id)}::bigint[], ${updates.map((x) => x.day)}::date[], ${updates.map((x) => x.count)}::int[],
-                  ${updates.map((x) => x.severity)}::text[], ${updates.map((x) => x.worst_value)}::numeric[])
-             AS u(id, day, count, severity, worst_value),
-           indicators i
-      WHERE p.id = u.id AND i.id = p.indicator_id`.execute(this.db);
+                  ${updates.map((x) => x.severity)}::text[], ${updates.map((x) => x.worst_value)}::numeric[],
+                  ${updates.map((x) => x.value)}::numeric[], ${updates.map((x) => x.rules.join(','))}::text[])
+             AS u(id, day, count, severity, worst_value, value, rules)
+      WHERE p.id = u.id`.execute(this.db);
   }
 
   /** Stores problems just found, each with the status `openProblem` gave it. */
@@ -165,7 +180,7 @@ export class ProblemRepository {
     return this.db
       .insertInto('problems')
       .values(rows.map(({ status, ...facts }) => ({ ...facts, ...statusColumns(status) })))
-      .returning(['id', 'indicator_id', 'unit_id', 'kind'])
+      .returning(['id', 'kind', 'indicator_id', 'unit_id', 'owner_unit_id'])
       .execute();
   }
 
@@ -197,7 +212,16 @@ export class ProblemRepository {
     let q = this.described();
     if (filter.state) q = q.where('p.state', '=', filter.state);
     if (filter.unit) q = q.where((eb) => eb.or([eb('u.code', '=', filter.unit!), eb('o.code', '=', filter.unit!)]));
-    if (filter.indicator) q = q.where('i.code', '=', filter.indicator);
+    // A missing-data problem is about every indicator it lists.
+    if (filter.indicator) {
+      const code = filter.indicator;
+      q = q.where((eb) =>
+        eb.or([
+          eb('i.code', '=', code),
+          eb.exists(eb.selectFrom('anomalies as a').innerJoin('indicators as ai', 'ai.id', 'a.indicator_id').select('a.id').whereRef('a.problem_id', '=', 'p.id').where('ai.code', '=', code)),
+        ]),
+      );
+    }
     return q.orderBy('p.id', 'desc').execute();
   }
 
@@ -210,7 +234,7 @@ export class ProblemRepository {
       .selectFrom('problems as p')
       .innerJoin('units as u', 'u.id', 'p.unit_id')
       .innerJoin('units as o', 'o.id', 'p.owner_unit_id')
-      .innerJoin('indicators as i', 'i.id', 'p.indicator_id')
+      .leftJoin('indicators as i', 'i.id', 'p.indicator_id')
       .select([
         'p.id',
         'p.state',
@@ -218,13 +242,17 @@ export class ProblemRepository {
         'p.severity',
         'u.name as unit',
         'o.name as owner',
-        'i.name as indicator',
-        'i.unit as indicator_unit',
+        // A missing-data problem is about every indicator it lists.
+        sql<string>`coalesce(i.name, (SELECT string_agg(DISTINCT ai.name, '、') FROM anomalies a JOIN indicators ai ON ai.id = a.indicator_id
+                                      WHERE a.problem_id = p.id), '数据报送')`.as('indicator'),
+        sql<string>`coalesce(i.unit, '')`.as('indicator_unit'),
         'p.first_seen',
         'p.last_seen',
         'p.anomaly_count',
         'p.worst_value',
         'p.reopen_count',
+        'p.rules',
+        'p.latest_value',
         'p.category',
         'p.assigned_on',
         'p.deadline',
@@ -241,29 +269,16 @@ export class ProblemRepository {
     return this.db.selectFrom('problems').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
   }
 
-  /** Live problems whose recovery was confirmed but which an anomaly of their own on `day` contradicts; locked. */
-  async regressedOn(day: string): Promise<ProblemRow[]> {
-    const r = await sql<ProblemRow>`
-      SELECT p.* FROM problems p
-      WHERE p.state = ANY(${LIVE_STATES}::text[]) AND p.data_confirmed
-        AND EXISTS (SELECT 1 FROM anomalies a WHERE a.problem_id = p.id AND a.day = ${day}::date AND a.status = 'active')
+  /** Every live problem (or those of `ids`), locked, with the latest day of a breach of it still standing and how many stand. */
+  async liveForReconcile(ids?: number[]): Promise<ProblemForReconcile[]> {
+    const r = await sql<ProblemForReconcile>`
+      SELECT p.*, b.latest_breach, b.standing
+      FROM problems p
+      CROSS JOIN LATERAL (SELECT max(a.day)::text AS latest_breach, count(*)::int AS standing
+                          FROM anomalies a WHERE a.problem_id = p.id AND a.status = 'active') b
+      WHERE p.state = ANY(${LIVE_STATES}::text[]) AND (${ids ?? null}::bigint[] IS NULL OR p.id = ANY(${ids ?? null}::bigint[]))
       ORDER BY p.id
-      FOR UPDATE`.execute(this.db);
-    return r.rows;
-  }
-
-  /** Live, unconfirmed problems whose series was reported on every one of `days` with no anomaly of the problem's kind; locked. */
-  async recoveredOver(days: string[]): Promise<ProblemRow[]> {
-    const r = await sql<ProblemRow>`
-      SELECT p.* FROM problems p
-      WHERE p.state = ANY(${LIVE_STATES}::text[]) AND NOT p.data_confirmed
-        AND (SELECT count(*) FROM observations o
-             WHERE o.indicator_id = p.indicator_id AND o.unit_id = p.unit_id AND o.day = ANY(${days}::date[])) = ${days.length}
-        AND NOT EXISTS (SELECT 1 FROM anomalies a
-                        WHERE a.indicator_id = p.indicator_id AND a.unit_id = p.unit_id AND a.kind = p.kind
-                          AND a.status = 'active' AND a.day = ANY(${days}::date[]))
-      ORDER BY p.id
-      FOR UPDATE`.execute(this.db);
+      FOR UPDATE OF p`.execute(this.db);
     return r.rows;
   }
 

@@ -43,6 +43,7 @@ export async function syncCatalogue(db: Db, config: Pick<DubanConfig, 'units' | 
         weight: i.weight,
         source_system: i.source,
         source_department: i.sourceDepartment ?? null,
+        scope: JSON.stringify(i.scope),
       })),
     );
     const indicatorsDeactivated = await repo.deactivateIndicatorsExcept(config.indicators.map((i) => i.code));

@@ -10,6 +10,7 @@ import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
 import { AnomalyRepository, FoundAnomaly } from '../repositories/anomaly.repository';
 import { CandidateRepository, SeriesKey } from '../repositories/candidate.repository';
+import { IngestRunRepository } from '../repositories/ingest-run.repository';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
 
 export interface RuleOutcome {
@@ -30,6 +31,8 @@ export interface EvaluationSummary {
   evaluationId: number;
   day: Day;
   rules: RuleOutcome[];
+  /** Anomalies of rules no longer in force on the day, marked superseded. */
+  retiredSuperseded?: number;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface EvaluationSummary {
 export class EvaluationService {
   private readonly calendar: WorkingCalendar;
 
-  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'calendar'>; logger: Logger }) {
+  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'calendar' | 'ingest'>; logger: Logger }) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
@@ -50,9 +53,15 @@ export class EvaluationService {
       await useAnalyticSettings(tx);
       const anomalies = new AnomalyRepository(tx);
       const candidates = new CandidateRepository(tx);
-      const evaluationId = await anomalies.startEvaluation(day, opts.trigger);
+      // Which of the day's data this evaluation sees, read in its own transaction: the run its verdict follows now.
+      // Reconciliation counts a day towards confirming a recovery only once it was judged on its current data.
+      const afterRun = (await new IngestRunRepository(tx).verdictRuns(day, day, this.deps.config.ingest.lookbackDays)).get(day) ?? null;
+      const evaluationId = await anomalies.startEvaluation(day, opts.trigger, afterRun);
       const outcomes: RuleOutcome[] = [];
-      for (const version of await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf)) {
+      const inForce = await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf);
+      // A rule no longer in force on the day (retired, or a backtest's proposal without it) keeps no anomaly there.
+      const retired = await anomalies.supersedeOtherRules(day, inForce.map((v) => v.rule_id));
+      for (const version of inForce) {
         const rule = version.definition as RuleDefinition;
         const base = { ruleId: rule.id, version: version.version, kind: rule.kind, severity: rule.severity };
         const started = Date.now();
@@ -68,7 +77,7 @@ export class EvaluationService {
           ...(insufficientHistory === undefined ? {} : { insufficientHistory }),
         });
       }
-      const summary = { evaluationId, day, rules: outcomes };
+      const summary = { evaluationId, day, rules: outcomes, ...(retired > 0 ? { retiredSuperseded: retired } : {}) };
       await anomalies.finishEvaluation(evaluationId, summary);
       this.deps.logger.info({ day, rules: outcomes.length, found: outcomes.reduce((n, o) => n + o.found, 0) }, 'day evaluated');
       return summary;
@@ -116,6 +125,11 @@ export class EvaluationService {
   }
 
   private async findRows(repo: CandidateRepository, rule: RuleDefinition, day: Day): Promise<FoundAnomaly[] | { found: FoundAnomaly[]; insufficientHistory: number }> {
+    // Judged on working days only: a run of working days (an anomaly on a weekend or holiday never claims one); a
+    // change or a baseline, whose references are working days (a Saturday is not measured against a Friday's
+    // regime); and missing data, which are expected on working days. A threshold or a rank of one day is judged any day.
+    const workingDaysOnly = rule.for > 1 || rule.kind === 'missing' || rule.kind === 'change' || rule.kind === 'baseline';
+    if (workingDaysOnly && !this.calendar.isWorkingDay(day)) return [];
     const days = this.streak(day, rule.for);
     switch (rule.kind) {
       case 'baseline': {
@@ -160,7 +174,8 @@ export class EvaluationService {
             value: c.value,
             threshold: c.threshold,
             op: c.op,
-            isAlertValue: rule.value === undefined,
+            // A rule's own value equal to the 预警值 is the 预警值, as letters name it.
+            isAlertValue: rule.value === undefined || (c.alert !== null && Number(c.alert) === Number(c.threshold)),
             days: days.length,
           }),
         }));
@@ -209,7 +224,8 @@ export class EvaluationService {
           }),
         }));
       case 'missing':
-        return (await repo.missingCandidates(rule, days)).map((c) => ({
+        // Expected: reported on enough of the working days before the run of missing days began.
+        return (await repo.missingCandidates(rule, days, this.windowDays(days.at(-1)!, rule.ofLast, false))).map((c) => ({
           indicator_id: c.indicator_id,
           unit_id: c.unit_id,
           observed_value: null,

@@ -2,7 +2,7 @@ import type { Db } from '../db/database';
 import type { LedgerEventRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
 import { canonicalJson } from '../domain/canonical-json';
-import { ChainBreak, ChainedEvent, chainHash, ChainVerifier, GENESIS_HASH, LedgerContent } from '../domain/ledger-chain';
+import { ChainBreak, ChainedEvent, chainEvents, ChainVerifier } from '../domain/ledger-chain';
 import type { LedgerEvent } from '../domain/ledger-events';
 import { LedgerRepository } from '../repositories/ledger.repository';
 
@@ -36,29 +36,19 @@ export class LedgerService {
     return inTransaction(within ?? this.db, async (tx) => {
       const repo = new LedgerRepository(tx);
       await repo.lock();
-      const last = await repo.last();
-      let prevHash = last?.hash ?? GENESIS_HASH;
-      let seq = BigInt(last?.seq ?? 0);
-      const recordedAt = new Date().toISOString();
-      const chained = entries.map((e) => {
-        seq++;
-        const content: LedgerContent = {
-          seq: String(seq),
+      const chained = chainEvents(
+        await repo.last(),
+        entries.map((e) => ({
           type: e.type,
           actor: e.actor,
           problemId: e.problemId ?? null,
           unitId: e.unitId ?? null,
           indicatorId: e.indicatorId ?? null,
           ruleId: e.ruleId ?? null,
-          // As Postgres will give it back: jsonb keeps neither key order nor undefined members.
-          payload: JSON.parse(canonicalJson(e.payload)) as unknown,
-          recordedAt,
-        };
-        const hash = chainHash(prevHash, content);
-        const event = { ...content, prevHash, hash };
-        prevHash = hash;
-        return event;
-      });
+          payload: e.payload,
+        })),
+        new Date().toISOString(),
+      );
       await repo.insert(
         chained.map((e) => ({
           seq: e.seq,

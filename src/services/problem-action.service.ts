@@ -1,9 +1,11 @@
+import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import type { ProblemRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
 import { Day, dayIn } from '../domain/day';
 import { ProblemAction, ProblemState, STATE_LABELS, TransitionRefused } from '../domain/problem-state';
 import { ProblemListFilter, ProblemRepository } from '../repositories/problem.repository';
+import { ConfirmationReader } from './confirmation-reader';
 import { ProblemRulesConfig, ProblemTransitions } from './problem-transitions';
 
 /** An action as a person asks for it; the day it counts for is added here. */
@@ -24,15 +26,22 @@ export interface ActionDetails {
  * this locks the problem and commits the decision with its ledger event in one transaction.
  */
 export class ProblemActionService {
-  constructor(private readonly deps: { db: Db; config: ProblemRulesConfig & { timezone: string }; now?: () => Date }) {}
+  constructor(private readonly deps: { db: Db; config: ProblemRulesConfig & Pick<DubanConfig, 'timezone' | 'ingest'>; now?: () => Date }) {}
 
-  async act(problemId: number, action: RequestedAction, details: ActionDetails): Promise<{ from: ProblemState; problem: ProblemRow }> {
+  async act(problemId: number, action: ManualAction, details: ActionDetails): Promise<{ from: ProblemState; problem: ProblemRow }> {
     const day = details.on ?? dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
     return inTransaction(this.deps.db, async (tx) => {
       const repo = new ProblemRepository(tx);
       const [problem] = await repo.lockMany([problemId]);
       if (!problem) throw new TransitionRefused(`没有编号为 ${problemId} 的问题`);
       const transitions = new ProblemTransitions(tx, this.deps.config);
+      if (action.type === 'close' && problem.data_confirmed && transitions.rules.closePolicy.requireDataConfirmation) {
+        // A close rests on the data as they stand now, not as the last reconciliation found them: values may have come
+        // in or been revised since.
+        const [weighed] = await repo.liveForReconcile([problemId]);
+        const now = weighed && (await new ConfirmationReader(tx, this.deps.config).of([weighed])).get(problemId);
+        if (now && !now.confirmed) throw new TransitionRefused(`不能销号：数据确认已不再成立（${now.note}），待对账后再核`);
+      }
       const decided = transitions.decide(problem, { ...action, day } as ProblemAction);
       await transitions.commit([decided], details.actor);
       const [after] = await repo.lockMany([problemId]);

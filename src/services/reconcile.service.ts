@@ -1,3 +1,4 @@
+import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
 import { crashPoint } from '../crash-points';
@@ -6,6 +7,7 @@ import type { EscalationLevel } from '../domain/problem-deadline';
 import { escalationDue } from '../domain/problem-state';
 import type { Logger } from '../logger';
 import { ProblemRepository } from '../repositories/problem.repository';
+import { ConfirmationReader } from './confirmation-reader';
 import { ProblemRulesConfig, ProblemTransitions } from './problem-transitions';
 
 export interface ReconcileSummary {
@@ -16,28 +18,32 @@ export interface ReconcileSummary {
 }
 
 /**
- * 对账 for one day, after its evaluation: the data confirm recovery (the series reported and free of the problem's
- * kind of anomaly for `confirmWorkingDays` working days running) or contradict it, and problems past their deadline
- * step up 提醒 → 督办 → 通报 as working days pass. Each change is a decision of the domain and a ledger event.
+ * 对账: the data confirm a problem's recovery or take the confirmation back, and problems past their deadline step up
+ * 提醒 → 督办 → 通报 as working days pass. Whether the data confirm a problem is asked of the data as they stand
+ * (src/domain/problem-confirmation.ts), for every live problem, whatever day is being reconciled: so reconciling,
+ * re-running or replaying days in any order comes to the same answer, and a breach found later (late or revised data)
+ * takes back a confirmation not yet closed on. The day reconciled says only how far the deadlines have run. Each change
+ * is a decision of the domain and a ledger event.
  */
 export class ReconcileService {
-  constructor(private readonly deps: { db: Db; config: ProblemRulesConfig; logger: Logger }) {}
+  constructor(private readonly deps: { db: Db; config: ProblemRulesConfig & Pick<DubanConfig, 'ingest'>; logger: Logger }) {}
 
   async reconcileDay(day: Day): Promise<ReconcileSummary> {
     return inTransaction(this.deps.db, async (tx) => {
       const repo = new ProblemRepository(tx);
       await repo.lock();
       const transitions = new ProblemTransitions(tx, this.deps.config);
-      const { calendar } = transitions.rules;
 
-      // In this order, each reading what the one before stored: a regression voids a confirmation before recovery is
-      // looked for, and escalation sees the states both left.
-      const regressed = await transitions.apply(await repo.regressedOn(day), () => ({ type: 'data_regressed', day }), 'duban');
-
-      const days = [day];
-      for (let k = 1; k < this.deps.config.problems.confirmWorkingDays; k++) days.push(calendar.addWorkingDays(day, -k));
-      const note = `${days.at(-1)} 至 ${day} 连续 ${days.length} 个工作日数据正常`;
-      const confirmed = await transitions.apply(await repo.recoveredOver(days), () => ({ type: 'data_confirmed', day, note }), 'duban');
+      const live = await repo.liveForReconcile();
+      const answers = await new ConfirmationReader(tx, this.deps.config).of(live);
+      const changed = live.filter((p) => answers.get(p.id)!.confirmed !== p.data_confirmed);
+      // Taken back first, then given: a sign-off on data that no longer hold is void before anything is confirmed.
+      const regressed = await transitions.apply(changed.filter((p) => p.data_confirmed), (p) => ({ type: 'data_regressed', day: answers.get(p.id)!.day }), 'duban');
+      const confirmed = await transitions.apply(
+        changed.filter((p) => !p.data_confirmed),
+        (p) => ({ type: 'data_confirmed', day: answers.get(p.id)!.day, note: answers.get(p.id)!.note }),
+        'duban',
+      );
 
       // Only upwards: a step once taken is not taken again when a later day is reconciled first.
       const due = (await repo.pastDeadline(day)).filter((p) => escalationDue({ state: p.state, deadline: p.deadline, escalation: p.escalation }, day, transitions.rules));

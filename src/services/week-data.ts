@@ -1,5 +1,6 @@
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
+import { describeFact } from '../domain/anomaly-explanation';
 import { addDays, Day, dayIn } from '../domain/day';
 import type { IsoWeek } from '../domain/iso-week';
 import type { IndicatorStanding, LetterProblem } from '../domain/letter-content';
@@ -62,7 +63,7 @@ export function letterProblem(p: WeekProblemRow): LetterProblem {
     category: p.category,
     state: p.state,
     firstSeen: p.first_seen,
-    situation: p.situation ?? `${p.unit} ${p.indicator}`,
+    situation: (p.facts && describeFact(p.facts)) || `${p.unit} ${p.indicator}`,
     assignedOn: p.assigned_on,
     deadline: p.deadline,
     letterNo: p.letter_no,

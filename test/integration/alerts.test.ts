@@ -43,10 +43,11 @@ describe('same-day alerts of major anomalies', () => {
     expect(mail.subject).toBe('【重大异常】宁国市 2026-09-28 监测发现 1 项重大异常，请即核查');
     expect(mail.to).toMatchObject({ value: [{ address: 'ningguo@xuancheng.example.gov.cn' }] });
     expect(mail.cc).toMatchObject({ value: [{ address: 'operator@xuancheng.example.gov.cn' }] });
-    expect(mail.text).toMatch(/1\. 宁国市 按时办结率 99.5%，低于阈值 100%（问题编号 \d+）/);
+    // Two rules (under the 预警值; an overdue case), one fact: one line.
+    expect(mail.text).toMatch(/1\. 宁国市 按时办结率 99.5%，低于预警值 100%（问题编号 \d+）\n/);
     expect(mail.text).toContain('请第一时间核查原因、落实整改');
     expect(mail.html).toContain('<table');
-    expect(mail.html).toContain('宁国市 按时办结率 99.5%，低于阈值 100%');
+    expect(mail.html).toContain('宁国市 按时办结率 99.5%，低于预警值 100%');
     expect(mail.html).not.toMatch(/<script|<img/);
   });
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
   await ingestRows(f, '2026-09-28', [['宁国市', '全程网办率', '97']]);
   await new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger }).evaluateDay('2026-09-28', { trigger: 'test' });
   await new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger }).absorb('2026-09-28');
-  id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate', 'threshold');
+  id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate');
   const actions = new ProblemActionService({ db: f.db.db, config: f.config });
   await actions.act(id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' });
   await actions.act(id, { type: 'respond', measures: MEASURES, evidence: ['佐证1.pdf', '佐证2.jpg'] }, { actor: '宁国市数据资源局', on: '2026-09-30' });
@@ -51,7 +51,7 @@ describe('audit exports', () => {
     expect(row).toEqual([
       String(id),
       '2026-09-28',
-      '日常监测（低于/超出阈值）',
+      '日常监测（低于预警值）',
       '全程网办率：宁国市 全程网办率 97%，低于预警值 99%',
       '宁国市',
       '宁国市',

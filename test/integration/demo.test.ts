@@ -46,6 +46,9 @@ describe('the demo, shortened to five weeks', () => {
     expect(outcome.messages.summaries).toBe(7); // W42 caught up at start, then W43–W48
     expect(outcome.messages.archived).toBe(outcome.messages.letters + outcome.messages.alerts + outcome.messages.summaries);
     expect(outcome.ledger.broken).toBeUndefined();
+    // Every closing rested on a clean window of data, as known when it was made.
+    expect(outcome.closures.total).toBeGreaterThan(2);
+    expect(outcome.closures.onCleanWindow).toBe(outcome.closures.total);
 
     const mail = readdirSync(outcome.files.mail);
     expect(mail).toContain('letter-2026-W44-langxi@duban.eml');

@@ -3,12 +3,14 @@ import { AppContext } from '../../src/app-context';
 import type { DubanConfig } from '../../src/config/load-config';
 import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
 import { AuditRepository } from '../../src/repositories/audit.repository';
+import { ProblemRepository } from '../../src/repositories/problem.repository';
 import { LetterService } from '../../src/services/letter.service';
 import { OutboxRelay } from '../../src/services/outbox-relay.service';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { LedgerService } from '../../src/services/ledger.service';
 import { ProblemActionService } from '../../src/services/problem-action.service';
 import { ProblemService } from '../../src/services/problem.service';
+import { ProblemTransitions } from '../../src/services/problem-transitions';
 import { RulesService } from '../../src/services/rules.service';
 import { ingestFixture, IngestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixture';
 import { problemIdOf } from '../helpers/problem-lookup';
@@ -63,11 +65,11 @@ beforeAll(async () => {
   ]);
   await new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger }).evaluateDay('2026-11-06', { trigger: 'test' });
   await new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger }).absorb('2026-11-06');
-  ids.overdue = await problemIdOf(f.db.db, 'ningguo', 'on_time_completion_rate', 'threshold');
-  ids.awaiting = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate', 'threshold');
-  ids.closed = await problemIdOf(f.db.db, 'ningguo', 'instant_item_ratio', 'threshold');
-  ids.fresh = await problemIdOf(f.db.db, 'ningguo', 'zero_visit_ratio', 'threshold');
-  ids.langxi = await problemIdOf(f.db.db, 'langxi', 'full_online_rate', 'threshold');
+  ids.overdue = await problemIdOf(f.db.db, 'ningguo', 'on_time_completion_rate');
+  ids.awaiting = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate');
+  ids.closed = await problemIdOf(f.db.db, 'ningguo', 'instant_item_ratio');
+  ids.fresh = await problemIdOf(f.db.db, 'ningguo', 'zero_visit_ratio');
+  ids.langxi = await problemIdOf(f.db.db, 'langxi', 'full_online_rate');
 
   const actions = new ProblemActionService({ db: f.db.db, config: f.config });
   const act = (id: number, action: Parameters<ProblemActionService['act']>[1], on: string) => actions.act(id, action, { actor: '督查科', on });
@@ -76,9 +78,17 @@ beforeAll(async () => {
   await act(ids.awaiting, { type: 'respond', measures: '已开通全程网办' }, '2026-11-19');
   await act(ids.closed, { type: 'assign' }, '2026-11-09');
   await act(ids.closed, { type: 'respond', measures: '已调整即办事项' }, '2026-11-12');
-  await act(ids.closed, { type: 'data_confirmed' }, '2026-11-17');
   await act(ids.closed, { type: 'verify', by: '李四' }, '2026-11-18');
-  await act(ids.closed, { type: 'close' }, '2026-11-18');
+  // Confirmed and closed straight through the domain's decisions: the letters are the subject here, and the data that
+  // would confirm it (three good working days) would change the letter's indicator table.
+  await f.db.db.transaction().execute(async (tx) => {
+    const transitions = new ProblemTransitions(tx, f.config);
+    const [confirmedOn] = await new ProblemRepository(tx).lockMany([ids.closed]);
+    const confirmed = transitions.decide(confirmedOn!, { type: 'data_confirmed', day: '2026-11-17' });
+    await transitions.commit([confirmed], 'duban');
+    const [closing] = await new ProblemRepository(tx).lockMany([ids.closed]);
+    await transitions.commit([transitions.decide(closing!, { type: 'close', day: '2026-11-18' })], '督查科');
+  });
 });
 afterAll(async () => {
   await app.close();
@@ -235,7 +245,7 @@ describe('weekly letters (周交办)', () => {
     await new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger }).absorb('2026-12-14');
     const late = new LetterService({ db: f.db.db, config: app.config, logger: silentLogger, now: () => wednesday });
     expect(await late.issueWeek('2026-W51')).toMatchObject({ letterDay: '2026-12-16', assigned: 1 });
-    const guangde = await problemIdOf(f.db.db, 'guangde', 'zero_visit_ratio', 'threshold');
+    const guangde = await problemIdOf(f.db.db, 'guangde', 'zero_visit_ratio');
     // Five working days from Wednesday 12/16, not from Monday 12/14, the day the letter was due.
     expect(await problem(guangde)).toMatchObject({ state: 'assigned', assigned_on: '2026-12-16', deadline: '2026-12-23' });
   });

@@ -41,7 +41,7 @@ afterAll(() => f.close());
 describe('reconciliation (对账)', () => {
   it('confirms recovery only after 3 working days of good data, counted across 国庆', async () => {
     await day('2026-09-28', '97');
-    id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate', 'threshold');
+    id = await problemIdOf(f.db.db, 'ningguo', 'full_online_rate');
     // Assigned Monday 9/28: 5 working days end on Saturday 10/10, a 调休 working day.
     expect((await actions.act(id, { type: 'assign' }, { actor: '督查科', on: '2026-09-28' })).problem.deadline).toBe('2026-10-10');
     await actions.act(id, { type: 'respond', measures: '已整改' }, { actor: '宁国市', on: '2026-09-28' });
@@ -55,7 +55,10 @@ describe('reconciliation (对账)', () => {
   });
 
   it('gives a cross-department problem 15 working days, by its indicator’s category', async () => {
-    const licenseId = await problemIdOf(f.db.db, 'jingxian', 'e_license_usage_rate', 'missing');
+    await ingestRows(f, '2026-09-28', [['泾县', '电子证照用证率', '50']]);
+    await evaluation.evaluateDay('2026-09-28', { trigger: 'test' });
+    await problems.absorb('2026-09-28');
+    const licenseId = await problemIdOf(f.db.db, 'jingxian', 'e_license_usage_rate');
     const license = await f.db.db.selectFrom('problems').select(['id', 'category']).where('id', '=', licenseId).executeTakeFirstOrThrow();
     expect(license.category).toBe('cross_department');
     // From 9/28: 9/29–9/30, 国庆, 10/8–10/10 (Saturday worked), then two full weeks.
@@ -66,11 +69,12 @@ describe('reconciliation (对账)', () => {
     await actions.act(id, { type: 'verify', by: '王核验' }, { actor: '王核验', on: '2026-10-08' });
     const summary = await day('2026-10-09', '97');
     expect(summary.regressed).toBe(2); // 宁国市's, and 宣州区's unassigned one
-    expect(await problem()).toMatchObject({ state: 'assigned', data_confirmed: false, signed_off_by: null, anomaly_count: 2 });
+    // One fact: under the 预警值 again, and down 2.7 points on 10/8 (a second rule), both on the same problem.
+    expect(await problem()).toMatchObject({ state: 'assigned', data_confirmed: false, signed_off_by: null, anomaly_count: 3, rules: ['below_alert', 'daily_drop'] });
   });
 
   it('takes the confirmation back from a problem not yet assigned, which stays 待交办', async () => {
-    const unassigned = await problemIdOf(f.db.db, 'xuanzhou', 'satisfaction_rate', 'threshold');
+    const unassigned = await problemIdOf(f.db.db, 'xuanzhou', 'satisfaction_rate');
     expect(await f.db.db.selectFrom('problems').select(['state', 'data_confirmed']).where('id', '=', unassigned).executeTakeFirstOrThrow()).toEqual({
       state: 'open',
       data_confirmed: false,

@@ -14,6 +14,7 @@ import {
 } from '../../src/domain/problem-state';
 import { DEFAULT_LADDER } from '../../src/domain/problem-deadline';
 import { WorkingCalendar } from '../../src/domain/working-calendar';
+import { problemStatus } from '../helpers/problem-status';
 
 const calendar = new WorkingCalendar(loadConfig().calendar);
 const rules: ProblemRules = {
@@ -25,18 +26,7 @@ const rules: ProblemRules = {
 };
 const DAY = '2026-09-28';
 
-const fresh = (state: ProblemState, extra: Partial<ProblemStatus> = {}): ProblemStatus => ({
-  state,
-  dataConfirmed: false,
-  signedOffBy: null,
-  assignedOn: null,
-  deadline: null,
-  closedOn: null,
-  escalation: 'none',
-  reopenCount: 0,
-  letterId: null,
-  ...extra,
-});
+const fresh = problemStatus;
 const act = (status: ProblemStatus, action: ProblemAction, r: ProblemRules = rules) => decide(status, 'simple', action, r);
 
 const actions: ProblemAction[] = [
@@ -66,6 +56,7 @@ const expected: Record<ProblemState, Partial<Record<ProblemAction['type'], Probl
   },
   closed: { reopen: 'open', recur: 'open' },
   dismissed: { reopen: 'open' },
+  merged: {},
 };
 /** Allowed in the state, but refused here for what the status lacks (data, a sign-off, a deadline passed). */
 const refusedForWant: Array<[ProblemState, ProblemAction['type']]> = [

@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+
+export interface SeriesDay {
+  indicator_id: number;
+  unit_id: number;
+  day: string;
+}
+
+/** Stored values as evidence: which series reported on which days. */
+export class ObservationRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Of these series and days, those with a value, as `indicator/unit/day`. */
+  async present(keys: SeriesDay[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const r = await sql<{ k: string }>`
+      SELECT o.indicator_id || '/' || o.unit_id || '/' || o.day AS k
+      FROM observations o
+      JOIN unnest(${keys.map((k) => k.day)}::date[], ${keys.map((k) => k.indicator_id)}::int[], ${keys.map((k) => k.unit_id)}::int[])
+           AS k(day, indicator_id, unit_id)
+        ON o.day = k.day AND o.indicator_id = k.indicator_id AND o.unit_id = k.unit_id`.execute(this.db);
+    return new Set(r.rows.map((x) => x.k));
+  }
+
+  /** The latest day with any value. */
+  async latestDay(): Promise<string | null> {
+    const r = await sql<{ day: string | null }>`SELECT max(day)::text AS day FROM observations`.execute(this.db);
+    return r.rows[0]?.day ?? null;
+  }
+}
