@@ -1,4 +1,5 @@
 import { alerts } from './alerts.job';
+import { checkpoint } from './checkpoint.job';
 import { deliver } from './deliver.job';
 import { evaluate } from './evaluate.job';
 import { ingest } from './ingest.job';
@@ -10,7 +11,7 @@ import { summary } from './summary.job';
 import { sweep } from './sweep.job';
 
 /** Every declared step's handler: a step without one, or one here without a step, fails to compile. */
-export const HANDLERS = { ingest, evaluate, reconcile, alerts, letters, summary, deliver, sweep } satisfies { [K in StepName]: StepHandler<K> };
+export const HANDLERS = { ingest, evaluate, reconcile, alerts, letters, summary, checkpoint, deliver, sweep } satisfies { [K in StepName]: StepHandler<K> };
 
 /** What a step's handler returns as its result. */
 export type ResultOf<K extends StepName> = Awaited<ReturnType<(typeof HANDLERS)[K]>>['result'];

@@ -214,6 +214,33 @@ export const STEPS = {
     priority: 10,
     runs: 'queue',
   }),
+  checkpoint: step({
+    summary: "signs the ledger's head and keeps it out of the database's reach: the checkpoint file and the auditors' mail",
+    label: '台账检查点',
+    example: { day: '2026-11-26' },
+    payload: z.object({ day: dayText }),
+    slot: (d) => d.day,
+    follows: [],
+    triggers: ['deliver'],
+    order: 'none',
+    schedule: {
+      cron: (config) => {
+        const [hour, minute] = (config.audit.checkpoints?.time ?? '23:30').split(':').map(Number);
+        return `${minute} ${hour} * * *`;
+      },
+      dataAt: (config, fireTime) => (config.audit.checkpoints ? { day: dayIn(config.timezone, fireTime) } : undefined),
+    },
+    // Today's, once its time has come: a daemon that was down makes it when it comes back.
+    due: async (view) => {
+      const at = view.lastTick('checkpoint');
+      if (!view.config.audit.checkpoints || !at) return [];
+      const day = dayIn(view.config.timezone, at);
+      return (await view.succeeded('checkpoint', [day])).has(day) ? [] : [{ day }];
+    },
+    attempts: (config) => config.ingest.attempts,
+    priority: 10,
+    runs: 'queue',
+  }),
   deliver: step({
     summary: 'wakes the relay, which sends what the outbox holds due (the outbox, not the slot, says what goes)',
     label: '投递',

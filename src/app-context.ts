@@ -2,9 +2,10 @@ import { PIPELINE, Pipeline } from '../jobs/handlers';
 import type { StepContext } from '../jobs/step-handler';
 import { DubanConfig, loadConfig } from './config/load-config';
 import { DubanEnv, loadEnv } from './config/env';
+import { readSigningKey } from './config/signing-key';
 import { createDatabase, DatabaseHandle } from './db/database';
 import { ensureDatabase } from './db/ensure-database';
-import { migrateToLatest } from './db/migrator';
+import { databasePowers, forgingPowers, prepareSchema } from './db/roles';
 import { createMailTransport, MailTransport } from './delivery/mail-transport';
 import { createLogger, Logger } from './logger';
 import { FollowUps, JobRunner } from './queue/job-runner';
@@ -15,6 +16,7 @@ import { AlertService } from './services/alert.service';
 import { AuditService } from './services/audit.service';
 import { BacktestService } from './services/backtest.service';
 import { CatalogueService } from './services/catalogue-sync.service';
+import { CheckpointService } from './services/checkpoint.service';
 import { EvaluationService } from './services/evaluation.service';
 import { IngestService } from './services/ingest.service';
 import { LetterService } from './services/letter.service';
@@ -35,6 +37,11 @@ export interface AppOptions {
   now?: () => Date;
   /** Create and migrate the database and sync the catalogue from config before use (the daemon and the commands that write do). */
   prepare?: boolean;
+  /**
+   * Refuse a database role that could rewrite the ledger (a superuser, the tables' owner, or one granted too much),
+   * before anything is written: the daemon runs as the app role.
+   */
+  requireAppRole?: boolean;
   /** Parts to use instead of the ones built here (tests). */
   overrides?: Partial<AppServices>;
   /** The steps and their handlers; default duban's own (tests may add one). */
@@ -65,10 +72,14 @@ export class AppContext {
     const config = loadConfig(opts.configPath);
     const env = loadEnv(opts.env);
     const logger = opts.logger ?? createLogger();
-    if (opts.prepare && (await ensureDatabase(env.databaseUrl))) logger.info('database created');
+    if (opts.prepare && (await ensureDatabase(env.migrationDatabaseUrl ?? env.databaseUrl))) logger.info('database created');
     const database = createDatabase(env.databaseUrl);
     try {
-      if (opts.prepare) await migrateToLatest(database.db);
+      if (opts.prepare) await prepareSchema(database.db, env.migrationDatabaseUrl);
+      if (opts.requireAppRole) {
+        const why = forgingPowers(await databasePowers(database.db));
+        if (why) throw new Error(`拒绝启动：${why}。守护进程须以只有应用权限的数据库角色运行（见 docs/operations.md#database-roles：duban db setup-roles，迁移用 MIGRATION_DATABASE_URL）；演示或测试确需如此时可加 --allow-owner`);
+      }
       const app = AppContext.fromConfig(config, env, database, { ...opts, logger });
       if (opts.prepare) logger.info(await app.services.catalogue.sync(), 'catalogue synced from config');
       return app;
@@ -101,7 +112,9 @@ export class AppContext {
       outbox: new OutboxService({ db }),
       // Without SMTP_URL messages wait in the outbox until a relay with a transport runs.
       ...(transport ? { relay: new OutboxRelay({ db, transport, config, logger }) } : {}),
-      audit: new AuditService({ db, timezone: config.timezone }),
+      audit: new AuditService({ db, pool, timezone: config.timezone }),
+      // The key is read when a checkpoint is signed: a CLI user who may not read the daemon's key file can still work.
+      checkpoints: new CheckpointService({ db, config, logger, now, signingKey: () => readSigningKey(env) }),
       ...opts.overrides,
     };
     return new AppContext(config, env, logger, database, services, opts.pipeline ?? PIPELINE, now, transport);

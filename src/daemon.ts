@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { jobId, StepData, StepName } from '../jobs/pipeline';
 import { AppContext, AppOptions } from './app-context';
 import type { DubanConfig } from './config/load-config';
+import { checkKeyPair, readSigningKey } from './config/signing-key';
 import { dayIn } from './domain/day';
 import { OpsMetrics } from './ops/metrics';
 import { OpsServer } from './ops/ops-server';
@@ -29,6 +30,17 @@ export interface DaemonOptions extends Omit<AppOptions, 'prepare'> {
   cron?: boolean;
   /** Overrides the config's `ops` section, e.g. port 0 in tests. */
   ops?: Partial<DubanConfig['ops']>;
+  /** Run even as a role that could rewrite the ledger (`--allow-owner`): for a one-role development database. */
+  allowOwner?: boolean;
+}
+
+/** With checkpoints configured, the daemon must be able to sign them, with the key whose public half the auditors hold. */
+function checkSigningKey(app: AppContext): void {
+  const configured = app.config.audit.checkpoints;
+  if (!configured) return;
+  const key = readSigningKey(app.env);
+  if (!key) throw new Error('配置了台账检查点（audit.checkpoints），但没有签名私钥：请设置环境变量 DUBAN_CHECKPOINT_KEY_FILE（或 DUBAN_CHECKPOINT_KEY）');
+  checkKeyPair(key, configured.publicKey);
 }
 
 /**
@@ -55,7 +67,13 @@ export class Daemon {
   ) {}
 
   static async start(opts: DaemonOptions = {}): Promise<Daemon> {
-    const app = await AppContext.open({ ...opts, prepare: true });
+    const app = await AppContext.open({ ...opts, prepare: true, requireAppRole: !opts.allowOwner });
+    try {
+      checkSigningKey(app);
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
     await app.adoptInitialRules();
     const { config, pipeline, logger } = app;
     const ops = { ...config.ops, ...opts.ops };

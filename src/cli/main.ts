@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/config-error';
 import { auditCommand } from './audit.command';
+import { dbCommand } from './db.command';
 import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { lettersCommand } from './letters.command';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .option('--config <path>', '主配置文件（默认 config/duban.yaml，或环境变量 DUBAN_CONFIG）')
     .showHelpAfterError()
     .addCommand(migrateCommand())
+    .addCommand(dbCommand())
     .addCommand(ingestCommand())
     .addCommand(rejectsCommand())
     .addCommand(evaluateCommand())

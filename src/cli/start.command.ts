@@ -7,8 +7,9 @@ const CLOSE_MARGIN_MS = 15_000;
 export function startCommand(): Command {
   return new Command('start')
     .description('启动守护进程：按计划采集、回补缺失的日子，并提供 /healthz、/readyz、/metrics；SIGTERM/SIGINT 时等当前任务完成（最多 ops.shutdownGraceMs）后退出')
+    .option('--allow-owner', '允许以超级用户或表所有者的数据库角色运行（只用于单一角色的开发数据库；生产环境应使用应用角色）')
     .action(async (_opts: unknown, cmd: Command) => {
-      const { config } = cmd.optsWithGlobals<{ config?: string }>();
+      const { config, allowOwner } = cmd.optsWithGlobals<{ config?: string; allowOwner?: boolean }>();
       // A signal while starting (migrations, the first sweep) is kept and acted on once the daemon is up, so that a
       // stop asked for early is as clean as one asked for later.
       let early: string | undefined;
@@ -17,7 +18,7 @@ export function startCommand(): Command {
       const keepInt = keep('SIGINT');
       process.on('SIGTERM', keepTerm);
       process.on('SIGINT', keepInt);
-      const daemon = await Daemon.start({ configPath: config });
+      const daemon = await Daemon.start({ configPath: config, allowOwner: allowOwner === true });
       process.off('SIGTERM', keepTerm);
       process.off('SIGINT', keepInt);
       const { logger } = daemon.app;

@@ -58,6 +58,7 @@ const DESCRIBE: { [K in StepName]: (result: ResultOf<K>, slot: string) => string
   alerts: (r) => `重大异常预警：新写入 ${r.alerts} 封`,
   letters: describeWeek,
   summary: (r) => SUMMARY_OUTCOMES[r.summary],
+  checkpoint: (r) => `台账检查点：${r.made ? '已生成' : '此前已生成'}，台账共 ${r.events} 条事件${r.mailed ? `，发送给 ${r.mailed} 位审计人员` : ''}`,
   deliver: (r) =>
     'smtp' in r ? '未设置 SMTP_URL：邮件留在发件箱中，由设置了 SMTP_URL 的守护进程发送。' : `投递：送达 ${r.delivered}，稍后重试 ${r.retried}，失败 ${r.failed}`,
   sweep: (r) => `补漏：排入 ${r.enqueued.length} 项任务`,

@@ -1,6 +1,12 @@
 /** Connection strings and secrets come only from the environment, never from config files or logs. */
 export interface DubanEnv {
+  /** The app role's connection: it owns nothing and may only what src/db/grants.ts grants. */
   databaseUrl: string;
+  /**
+   * MIGRATION_DATABASE_URL, the owner role's connection: migrations run through it and grant the app role its
+   * privileges. Unset, the app's own connection migrates if it may (one role for everything: development, the demo).
+   */
+  migrationDatabaseUrl?: string;
   redisUrl: string;
   /** e.g. smtp://user:pass@mail.example.gov.cn:587; absent, messages wait in the outbox. Never logged. */
   smtpUrl?: string;
@@ -11,6 +17,10 @@ export interface DubanEnv {
    * Monday's letters, tests, the demo). Unset, the wall clock.
    */
   now?: Date;
+  /** DUBAN_CHECKPOINT_KEY: the checkpoint signing key itself (PEM). Never logged. */
+  checkpointKey?: string;
+  /** DUBAN_CHECKPOINT_KEY_FILE: a file holding it. */
+  checkpointKeyFile?: string;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
@@ -18,7 +28,10 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
     databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/duban',
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: env.DUBAN_QUEUE_PREFIX ?? 'duban',
+    ...(env.MIGRATION_DATABASE_URL ? { migrationDatabaseUrl: env.MIGRATION_DATABASE_URL } : {}),
     ...(env.SMTP_URL ? { smtpUrl: env.SMTP_URL } : {}),
+    ...(env.DUBAN_CHECKPOINT_KEY ? { checkpointKey: env.DUBAN_CHECKPOINT_KEY } : {}),
+    ...(env.DUBAN_CHECKPOINT_KEY_FILE ? { checkpointKeyFile: env.DUBAN_CHECKPOINT_KEY_FILE } : {}),
     ...(env.DUBAN_NOW ? { now: parseInstant(env.DUBAN_NOW) } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import cron from 'node-cron';
 import { LineCounter, parseDocument, isNode } from 'yaml';
@@ -9,6 +10,7 @@ import { addDays, isDay, weekday } from '../domain/day';
 import type { CalendarYear } from '../domain/working-calendar';
 import { MessageTemplates, readTemplates } from './message-templates';
 import { RuleDefinition, rulesFileSchema } from './rules-schema';
+import { readPublicKey } from './signing-key';
 import {
   calendarFileSchema,
   IndicatorConfig,
@@ -31,6 +33,7 @@ export interface DubanConfig {
   letters: MainFile['letters'];
   ops: MainFile['ops'];
   queue: MainFile['queue'];
+  audit: { checkpoints?: CheckpointConfig };
   /** The message templates, read and parsed once. */
   templates: MessageTemplates;
   sources: SourceConfig[];
@@ -41,6 +44,15 @@ export interface DubanConfig {
   rulesFile: string;
   /** The official holiday calendar, one entry per year file. */
   calendar: CalendarYear[];
+}
+
+/** Signed checkpoints of the ledger, paths resolved and the public key read. */
+export interface CheckpointConfig {
+  dir: string;
+  publicKeyFile: string;
+  publicKey: KeyObject;
+  recipients: string[];
+  time: string;
 }
 
 export const DEFAULT_CONFIG_PATH = path.join(PROJECT_ROOT, 'config', 'duban.yaml');
@@ -93,6 +105,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
       });
     }
   }
+  const checkpoints = main.audit.checkpoints && readCheckpointConfig(main.audit.checkpoints, dir, mainPath, problems);
   if (problems.length > 0 || !units || !indicators || !templates) throw new ConfigError(problems);
   return {
     file: mainPath,
@@ -104,6 +117,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     letters: main.letters,
     ops: main.ops,
     queue: main.queue,
+    audit: checkpoints ? { checkpoints } : {},
     templates,
     sources,
     indicators,
@@ -242,4 +256,15 @@ function checkUnits(units: UnitConfig[], file: string, problems: ConfigProblem[]
       problems.push({ file, path: `units[${i}].parent`, message: `上级单位“${u.parent}”不存在` });
     }
   });
+}
+
+function readCheckpointConfig(c: NonNullable<MainFile['audit']['checkpoints']>, dir: string, mainPath: string, problems: ConfigProblem[]): CheckpointConfig | undefined {
+  const publicKeyFile = path.resolve(dir, c.publicKey);
+  try {
+    const publicKey = readPublicKey(publicKeyFile);
+    return { dir: path.resolve(dir, c.dir), publicKeyFile, publicKey, recipients: c.recipients, time: c.time };
+  } catch (err) {
+    problems.push({ file: mainPath, path: 'audit.checkpoints.publicKey', message: (err as Error).message });
+    return undefined;
+  }
 }

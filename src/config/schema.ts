@@ -225,6 +225,28 @@ export const mainFileSchema = z
         confirmWorkingDays: 3,
         escalation: { remind: 1, supervise: 3, notify: 6 },
       }),
+    /** What makes the 台账 provable from outside the database (docs/ledger.md, docs/threat-model.md). */
+    audit: z
+      .object({
+        /**
+         * Signed checkpoints of the ledger's head, made daily: appended to a file outside the database and mailed to
+         * the auditors. The private key comes from the environment (DUBAN_CHECKPOINT_KEY or DUBAN_CHECKPOINT_KEY_FILE).
+         */
+        checkpoints: z
+          .object({
+            /** The folder of the checkpoint file (checkpoints.jsonl). */
+            dir: z.string().min(1),
+            /** The public key (PEM) that verifies them; `duban audit keygen` makes the pair. */
+            publicKey: z.string().min(1),
+            /** The auditors who receive each checkpoint by mail. */
+            recipients: z.array(z.email()).default([]),
+            time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, '时间应写成 HH:MM（24 小时制）').default('23:30'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
     /** How daemons share the queue and notice each other's deaths. */
     queue: z
       .object({

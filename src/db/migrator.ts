@@ -26,3 +26,8 @@ function check(result: MigrationResultSet): MigrationResultSet {
   }
   return result;
 }
+
+/** The names of the migrations not yet run: read-only, so a role that may not migrate can still ask. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  return (await migrationStatus(db)).filter((m) => !m.executedAt).map((m) => m.name);
+}

@@ -77,6 +77,8 @@ export interface ObservationRevisionsTable {
   old_value: Numeric;
   new_value: Numeric;
   run_id: number;
+  /** The run that had written the value replaced; the owner's trigger applies a revision only if it still stands. */
+  old_run_id: number;
   revised_at: CreatedAt;
 }
 
@@ -183,7 +185,7 @@ export interface ProblemsTable {
 
 export interface OutboxTable {
   id: Generated<number>;
-  kind: 'letter' | 'alert' | 'summary' | 'notice';
+  kind: 'letter' | 'alert' | 'summary' | 'notice' | 'checkpoint';
   recipient_key: string;
   period: string;
   message_id: string;
@@ -231,6 +233,20 @@ export interface LedgerEventsTable {
   hash: string;
 }
 
+/** A signed head of the ledger (see ledger-checkpoint.ts); the line is what the file and the auditors' mail hold. */
+export interface LedgerCheckpointsTable {
+  id: Generated<number>;
+  /** The daily step's slot (its day); none for one made on demand. */
+  slot: string | null;
+  day: string;
+  event_count: number;
+  head_hash: string;
+  key_id: string;
+  made_at: Date;
+  made_by: string;
+  line: string;
+}
+
 export interface Database {
   evaluation_runs: EvaluationRunsTable;
   anomalies: AnomaliesTable;
@@ -243,6 +259,7 @@ export interface Database {
   ingest_rejects: IngestRejectsTable;
   job_runs: JobRunsTable;
   ledger_events: LedgerEventsTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
   problems: ProblemsTable;
   outbox: OutboxTable;
   letters: LettersTable;
@@ -260,3 +277,4 @@ export type ProblemRow = Selectable<ProblemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxMessage = Insertable<OutboxTable>;
 export type LetterRow = Selectable<LettersTable>;
+export type LedgerCheckpointRow = Selectable<LedgerCheckpointsTable>;

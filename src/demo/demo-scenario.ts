@@ -13,12 +13,19 @@ import { DEADLINE_STATES } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
 import { writeTable } from '../export/table-export';
 import type { Logger } from '../logger';
-import type { VerifyReport } from '../services/ledger.service';
+import { generateSigningKeys } from '../config/signing-key';
+import type { AuditReport } from '../services/audit.service';
+import { CheckpointCopies, readCheckpointCopies } from '../services/checkpoint-copies';
+import { CHECKPOINT_FILE } from '../services/checkpoint.service';
 import type { ProblemActionService } from '../services/problem-action.service';
 import { startMailArchive } from './mail-archive';
 
 export interface DemoOptions {
+  /** The app role's connection. */
   databaseUrl: string;
+  /** The owner role's, which migrates; absent, the app's connection is one role for everything (`allowOwner`). */
+  migrationDatabaseUrl?: string;
+  allowOwner?: boolean;
   redisUrl: string;
   /** BullMQ key prefix of the demo's queue, apart from any real daemon's. */
   queuePrefix: string;
@@ -35,14 +42,16 @@ export interface DemoOutcome {
   days: number;
   problems: { opened: number; closed: number; reopened: number; awaitingVerification: number; overdue: number };
   escalations: Record<'remind' | 'supervise' | 'notify', number>;
-  messages: { letters: number; alerts: number; summaries: number; archived: number };
+  messages: { letters: number; alerts: number; summaries: number; checkpoints: number; archived: number };
   /** Units that got more than one letter in one week: always none. */
   doubledLetters: number;
-  ledger: VerifyReport;
+  /** `audit verify` at the end, against every checkpoint in the checkpoint file and in the auditors' mail. */
+  ledger: AuditReport;
+  checkpoints: CheckpointCopies;
   /** Closures (销号), and of them those whose data confirmed the recovery over a clean window: always all of them. */
   closures: { total: number; onCleanWindow: number };
   stories: Array<{ story: string; problemId: number | null; state: string | null; reopenCount: number; escalation: string | null }>;
-  files: { mail: string; ledger: string; config: string };
+  files: { mail: string; ledger: string; config: string; checkpoints: string; publicKey: string };
 }
 
 const START: Day = '2026-10-19';
@@ -70,13 +79,23 @@ const AWAITING = STORIES[3];
 export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
   const weeks = opts.weeks ?? 6;
   const mailDir = path.join(opts.outDir, 'mail');
-  const configFile = writeDemoConfig(opts.outDir);
+  // The demo's own signing key: in production the private key stays with the daemon's user, the public one with auditors.
+  const keys = generateSigningKeys(path.join(opts.outDir, 'keys'));
+  const configFile = writeDemoConfig(opts.outDir, keys.publicFile);
   const archive = await startMailArchive(mailDir);
   let clock = new Date(`${START}T07:00:00+08:00`);
   const at = (day: Day, time: string) => (clock = new Date(`${day}T${time}:00+08:00`));
   const daemon = await Daemon.start({
     configPath: configFile,
-    env: { DATABASE_URL: opts.databaseUrl, REDIS_URL: opts.redisUrl, DUBAN_QUEUE_PREFIX: opts.queuePrefix, SMTP_URL: archive.url },
+    env: {
+      DATABASE_URL: opts.databaseUrl,
+      ...(opts.migrationDatabaseUrl ? { MIGRATION_DATABASE_URL: opts.migrationDatabaseUrl } : {}),
+      REDIS_URL: opts.redisUrl,
+      DUBAN_QUEUE_PREFIX: opts.queuePrefix,
+      SMTP_URL: archive.url,
+      DUBAN_CHECKPOINT_KEY_FILE: keys.privateFile,
+    },
+    allowOwner: opts.allowOwner ?? false,
     logger: opts.logger,
     now: () => clock,
     cron: false,
@@ -103,20 +122,27 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
       }
       at(day, '17:00');
       const done = await departmentsAct(db, actions, calendar, day);
+      at(day, '23:30');
+      await runToIdle(daemon, () => daemon.enqueue('checkpoint', { day }, { attempts: 1 }));
       opts.progress?.(`${day} ${lettersToday ? `${week} 交办函已发 ` : ''}${done}`);
     }
     const lastDay = days[days.length - 1]!;
     const ledgerFile = path.join(opts.outDir, '台账.xlsx');
     const rows = await daemon.app.services.audit.ledgerSheet();
     await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, lastDay)) }, 'xlsx', ledgerFile);
+    // As an auditor would: the checkpoint file and the checkpoints that reached the auditors' mailbox.
+    const checkpointFile = path.join(config.audit.checkpoints!.dir, CHECKPOINT_FILE);
+    const mailed = archive.received.filter((m) => m.messageId.startsWith('<checkpoint-')).map((m) => m.file);
+    const checkpoints = await readCheckpointCopies([checkpointFile, ...mailed]);
     return {
       days: days.length,
       ...(await tally(db, lastDay)),
       messages: { ...(await messageCounts(db)), archived: archive.received.length },
-      ledger: await daemon.app.services.audit.verify(),
+      ledger: await daemon.app.services.audit.verify({ checkpoints: { items: checkpoints.items, publicKey: config.audit.checkpoints!.publicKey } }),
+      checkpoints,
       closures: await closureWindows(db, calendar, config.problems.confirmWorkingDays),
       stories: await Promise.all(STORIES.map(async (s) => ({ story: s.story, ...(await storyState(db, s.unit, s.indicator)) }))),
-      files: { mail: mailDir, ledger: ledgerFile, config: configFile },
+      files: { mail: mailDir, ledger: ledgerFile, config: configFile, checkpoints: checkpointFile, publicKey: keys.publicFile },
     };
   } finally {
     // The demo's queue is of no use after it (its database is what one looks at): it leaves no keys in Redis.
@@ -237,7 +263,7 @@ async function closureWindows(db: Db, calendar: WorkingCalendar, n: number): Pro
 async function messageCounts(db: Db) {
   const rows = await db.selectFrom('outbox').select(['kind']).select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'delivered').groupBy('kind').execute();
   const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
-  return { letters: n('letter'), alerts: n('alert'), summaries: n('summary') };
+  return { letters: n('letter'), alerts: n('alert'), summaries: n('summary'), checkpoints: n('checkpoint') };
 }
 
 async function storyState(db: Db, unit: string, indicator: string) {
@@ -255,7 +281,7 @@ async function storyState(db: Db, unit: string, indicator: string) {
 }
 
 /** The shipped catalogue, rules, calendar and templates, with the demo source and its planted anomalies. */
-function writeDemoConfig(outDir: string): string {
+function writeDemoConfig(outDir: string, publicKey: string): string {
   const shipped = path.dirname(DEFAULT_CONFIG_PATH);
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'duban.yaml');
@@ -270,6 +296,7 @@ function writeDemoConfig(outDir: string): string {
       problems: { categoryByIndicator: { e_license_usage_rate: 'cross_department' } },
       delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', retryBaseMs: 1000 },
       letters: { templates: path.join(shipped, 'templates'), summaryRecipients: ['director@xuancheng.example.gov.cn'] },
+      audit: { checkpoints: { dir: path.join(outDir, 'checkpoints'), publicKey, recipients: ['audit@xuancheng.example.gov.cn'], time: '23:30' } },
       sources: [
         {
           name: 'demo',

@@ -4,12 +4,16 @@
  * of its own (duban_demo, made afresh each run) and a queue prefix of its own, with an in-process mail server that
  * keeps every message under demo-out/.
  */
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { loadEnv } from '../config/env';
 import { createLogger } from '../logger';
 import { PROJECT_ROOT } from '../project-root';
+import { describeAudit } from '../cli/audit.command';
+import { setupRoles } from '../db/roles';
+import { auditHolds } from '../services/audit.service';
 import { runDemo } from './demo-scenario';
 
 async function main(): Promise<void> {
@@ -20,8 +24,15 @@ async function main(): Promise<void> {
   await recreateDatabase(url);
   rmSync(outDir, { recursive: true, force: true });
   console.log(`演示：${weeks} 周（2026-10-19 起），数据库 ${url.pathname.slice(1)}，输出 ${outDir}`);
+  const roles = await demoRoles(url);
+  console.log(
+    roles.split
+      ? `  数据库角色：迁移用所有者角色 ${DEMO_ROLES.owner}，守护进程用只有应用权限的 ${DEMO_ROLES.app}（不能修改、删除台账）`
+      : `  数据库角色：当前连接无权创建角色，演示以单一角色运行（--allow-owner）`,
+  );
   const outcome = await runDemo({
-    databaseUrl: url.toString(),
+    databaseUrl: roles.app,
+    ...(roles.split ? { migrationDatabaseUrl: roles.owner } : { allowOwner: true }),
     redisUrl: env.redisUrl,
     queuePrefix: `duban-demo-${process.pid}`,
     outDir,
@@ -29,15 +40,19 @@ async function main(): Promise<void> {
     logger: createLogger('duban-demo', { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
     progress: (line) => console.log(`  ${line}`),
   });
+  // The app role's password is the demo's own, made afresh: kept in a file for the commands below, never printed.
+  const envFile = path.join(outDir, 'demo.env');
+  writeFileSync(envFile, `DATABASE_URL=${roles.app}\nDUBAN_CHECKPOINT_KEY_FILE=${path.join(outDir, 'keys', 'ledger-checkpoint.key.pem')}\n`, { mode: 0o600 });
   const p = outcome.problems;
   const m = outcome.messages;
   console.log(`
 演示完成：模拟 ${outcome.days} 天。
   问题：发现 ${p.opened} 个，已销号 ${p.closed} 个，重新打开过 ${p.reopened} 个，待核验 ${p.awaitingVerification} 个，逾期 ${p.overdue} 个
   升级：提醒 ${outcome.escalations.remind} 次，督办 ${outcome.escalations.supervise} 次，通报 ${outcome.escalations.notify} 次
-  邮件：交办函 ${m.letters} 封，重大异常预警 ${m.alerts} 封，调度会材料 ${m.summaries} 份（邮件服务器共收到 ${m.archived} 封）；同一单位同一周重复的交办函：${outcome.doubledLetters}
+  邮件：交办函 ${m.letters} 封，重大异常预警 ${m.alerts} 封，调度会材料 ${m.summaries} 份，台账检查点 ${m.checkpoints} 封（邮件服务器共收到 ${m.archived} 封）；同一单位同一周重复的交办函：${outcome.doubledLetters}
   销号依据：销号 ${outcome.closures.total} 次，其中在数据确认恢复的干净窗口之后的 ${outcome.closures.onCleanWindow} 次${outcome.closures.onCleanWindow === outcome.closures.total ? '（全部）' : '（有销号未经干净窗口确认！）'}
-  台账核验：${outcome.ledger.broken ? `被篡改！${JSON.stringify(outcome.ledger.broken)}` : `${outcome.ledger.checked} 条事件，哈希链完整`}
+  台账核验（对照检查点文件和审计人员邮箱中的 ${outcome.checkpoints.items.length} 个检查点）：
+${describeAudit(outcome.ledger).map((l) => `    ${l}`).join('\n')}
 
 预设的问题：
 ${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '—'}：${s.state ?? '未出现'}${s.reopenCount ? `，重新打开 ${s.reopenCount} 次` : ''}${s.escalation && s.escalation !== 'none' ? `，督办等级 ${s.escalation}` : ''}`).join('\n')}
@@ -45,10 +60,38 @@ ${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '
 去哪里看：
   邮件（.eml 用邮件客户端打开，.html 用浏览器打开）：${outcome.files.mail}
   问题台账：${outcome.files.ledger}
+  台账检查点：${outcome.files.checkpoints}（公钥 ${outcome.files.publicKey}）
   演示配置：${outcome.files.config}
-  数据库：DATABASE_URL=${redact(url)} npm run duban -- --config ${outcome.files.config} problems list
+  数据库（应用角色的连接在 ${envFile}，仅本用户可读）：
+    set -a; . ${envFile}; set +a
+    npm run duban -- --config ${outcome.files.config} problems list
+    npm run duban -- --config ${outcome.files.config} audit verify --checkpoints ${outcome.files.checkpoints} ${outcome.files.mail}
 `);
-  if (outcome.ledger.broken || outcome.doubledLetters > 0 || outcome.closures.onCleanWindow !== outcome.closures.total) process.exitCode = 1;
+  if (!auditHolds(outcome.ledger) || outcome.checkpoints.items.length === 0 || outcome.doubledLetters > 0 || outcome.closures.onCleanWindow !== outcome.closures.total) process.exitCode = 1;
+}
+
+/** The demo's own two roles (roles are cluster-wide: these names are the demo's alone). */
+const DEMO_ROLES = { owner: 'duban_demo_owner', app: 'duban_demo_app' } as const;
+
+/**
+ * The two roles a bureau's DBA sets up (docs/operations.md), made by the demo's connection with fresh passwords: the
+ * owner migrates, the daemon runs as the app role. A connection that may not create roles runs the demo as one role.
+ */
+async function demoRoles(url: URL): Promise<{ split: boolean; app: string; owner: string }> {
+  const passwords = { owner: randomBytes(12).toString('hex'), app: randomBytes(12).toString('hex') };
+  try {
+    await setupRoles(url.toString(), { ...DEMO_ROLES, ownerPassword: passwords.owner, appPassword: passwords.app });
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    return { split: false, app: url.toString(), owner: url.toString() };
+  }
+  const as = (role: string, password: string) => {
+    const u = new URL(url);
+    u.username = role;
+    u.password = password;
+    return u.toString();
+  };
+  return { split: true, app: as(DEMO_ROLES.app, passwords.app), owner: as(DEMO_ROLES.owner, passwords.owner) };
 }
 
 function withDatabase(base: string, name: string): string {
@@ -71,12 +114,6 @@ async function recreateDatabase(url: URL): Promise<void> {
   } finally {
     await c.end();
   }
-}
-
-function redact(url: URL): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
 }
 
 main().catch((err: unknown) => {

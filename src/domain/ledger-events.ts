@@ -60,7 +60,16 @@ export type MessageEvent =
   /** An operator put a failed message back to be sent again. */
   | { type: 'message_requeued'; payload: MessageRef & { previousError: string | null } };
 
-export type LedgerEvent = ProblemEvent | RuleEvent | LetterEvent | MessageEvent;
+/**
+ * The values one ingest run stored, fingerprinted (values-digest.ts), so that a value changed, added or removed later
+ * other than by a revision is found by `audit verify`. `revised`: how many of them replaced a stored value.
+ */
+export type ValuesEvent = {
+  type: 'values_recorded';
+  payload: { runId: number; day: Day; source: string; values: number; revised: number; digest: string; note?: string };
+};
+
+export type LedgerEvent = ProblemEvent | RuleEvent | LetterEvent | MessageEvent | ValuesEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 /** How a person reads each kind of event. */
@@ -82,6 +91,7 @@ export const EVENT_LABELS: Record<LedgerEventType, string> = {
   message_sent: '邮件送达',
   message_failed: '邮件未能送达',
   message_requeued: '邮件重新发送',
+  values_recorded: '数据入库',
 };
 
 export function eventLabel(type: string): string {

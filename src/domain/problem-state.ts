@@ -141,7 +141,7 @@ export function allowedActions(state: ProblemState): readonly ActionType[] {
 }
 
 /** 待交办 with nothing confirmed, signed or assigned: a problem just found, or reopened to be assigned again. */
-const UNASSIGNED = {
+export const UNASSIGNED = {
   state: 'open',
   dataConfirmed: false,
   signedOffBy: null,

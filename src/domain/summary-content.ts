@@ -21,6 +21,11 @@ export interface SummaryInput {
   /** Problems opened and closed in each of the last weeks, oldest first. */
   trend: Array<{ week: IsoWeek; opened: number; closed: number }>;
   calendar: WorkingCalendar;
+  /**
+   * The ledger's signed checkpoints of the week (when, in the bureau's zone), so the director's copy of the summary is
+   * one more record of the ledger's head outside the database; `undefined` when checkpoints are not configured.
+   */
+  checkpoints?: Array<{ when: string; events: number; head: string; key: string }>;
 }
 
 /** How many rows of a table the director reads before the rest is summed up in one line. */
@@ -95,6 +100,13 @@ export function composeSummary(input: SummaryInput) {
     hasChanges: changes.length > 0,
     indicators: indicatorLines(input.standings),
     trend: input.trend.map((t) => ({ ...t, label: `第${weekParts(t.week).week}周` })),
+    checkpoints: (input.checkpoints ?? []).map((c) => ({ ...c, headShort: c.head.slice(0, 16) })),
+    checkpointsNote:
+      input.checkpoints === undefined
+        ? '未启用台账检查点（duban.yaml 的 audit.checkpoints）。'
+        : input.checkpoints.length === 0
+          ? '本周没有生成台账检查点，请检查守护进程和签名密钥。'
+          : '',
   };
 }
 

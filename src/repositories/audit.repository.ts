@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { LedgerSheetInput } from '../domain/audit-sheets';
+import type { ReplayedProblem } from '../domain/problem-replay';
 import type { ProblemState } from '../domain/problem-state';
 import { latestFacts, ruleNames } from './problem-facts';
 
@@ -48,6 +49,30 @@ export class AuditRepository {
       LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_verified' ORDER BY e.seq DESC LIMIT 1) ver ON true
       ORDER BY p.id`.execute(this.db);
     return r.rows;
+  }
+
+  /** Problems by id after `afterId`, `limit` at a time, with the fields their ledger events determine. */
+  async problemStatuses(afterId: number, limit: number): Promise<Array<{ id: number } & ReplayedProblem>> {
+    return this.db
+      .selectFrom('problems as p')
+      .leftJoin('letters as l', 'l.id', 'p.letter_id')
+      .select([
+        'p.id',
+        'p.state',
+        'p.data_confirmed as dataConfirmed',
+        'p.signed_off_by as signedOffBy',
+        'p.assigned_on as assignedOn',
+        'p.deadline',
+        'p.closed_on as closedOn',
+        'p.escalation',
+        'p.reopen_count as reopenCount',
+        'l.letter_no as letterNo',
+        'p.merged_into as mergedInto',
+      ])
+      .where('p.id', '>', afterId)
+      .orderBy('p.id')
+      .limit(limit)
+      .execute();
   }
 
   /** Ledger events, oldest first, narrowed by unit (or owner), indicator, problem, the problem's state and day. */

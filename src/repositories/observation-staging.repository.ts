@@ -66,7 +66,7 @@ export class ObservationStagingRepository {
   async group(day: string): Promise<void> {
     await sql`
       CREATE TEMP TABLE ingest_grouped ON COMMIT DROP AS
-      SELECT g.indicator_id, g.unit_id, g.value, g.conflicting, o.value AS old_value
+      SELECT g.indicator_id, g.unit_id, g.value, g.conflicting, o.value AS old_value, o.run_id AS old_run_id
       FROM (SELECT indicator_id, unit_id, min(value) AS value, min(value) <> max(value) AS conflicting
             FROM ingest_staging WHERE reason IS NULL GROUP BY indicator_id, unit_id) g
       LEFT JOIN observations o ON o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(
@@ -102,7 +102,7 @@ export class ObservationStagingRepository {
   }
 
   /**
-   * New keys are inserted; a changed value updates the observation and keeps the old value as a revision; an equal
+   * New keys are inserted; a changed value becomes a revision, which keeps the old value and updates the observation; an equal
    * value (numerically: 99.5 = 99.50) changes nothing. A plain insert rather than ON CONFLICT (twice as fast on a
    * million rows): the caller holds the day's advisory lock, so no other run writes this day meanwhile, and the
    * primary key would still refuse a double rather than let one through.
@@ -117,16 +117,15 @@ export class ObservationStagingRepository {
     return { accepted: inserted, revised: changed, unchanged: kept - inserted - changed };
   }
 
+  /**
+   * A changed value is written only as a revision: the owner role's trigger applies it to the observation, provided
+   * the value and run it replaces are still the stored ones. The app role cannot update observations itself.
+   */
   private async revise(runId: number, day: string): Promise<void> {
     await sql`
-      INSERT INTO observation_revisions (day, indicator_id, unit_id, old_value, new_value, run_id)
-      SELECT ${day}::date, indicator_id, unit_id, old_value, value, ${runId}
+      INSERT INTO observation_revisions (day, indicator_id, unit_id, old_value, new_value, run_id, old_run_id)
+      SELECT ${day}::date, indicator_id, unit_id, old_value, value, ${runId}, old_run_id
       FROM ingest_grouped WHERE NOT conflicting AND old_value <> value`.execute(this.db);
-    await sql`
-      UPDATE observations o SET value = g.value, run_id = ${runId}, revised_at = now()
-      FROM ingest_grouped g
-      WHERE NOT g.conflicting AND g.old_value <> g.value
-        AND o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(this.db);
   }
 }
 

@@ -2,6 +2,7 @@ import type { AlertService } from './alert.service';
 import type { AuditService } from './audit.service';
 import type { BacktestService } from './backtest.service';
 import type { CatalogueService } from './catalogue-sync.service';
+import type { CheckpointService } from './checkpoint.service';
 import type { EvaluationService } from './evaluation.service';
 import type { IngestService } from './ingest.service';
 import type { LetterService } from './letter.service';
@@ -34,4 +35,6 @@ export interface AppServices {
   /** Absent without SMTP_URL: messages wait in the outbox. */
   relay?: OutboxRelay;
   audit: AuditService;
+  /** Signed checkpoints of the ledger, kept outside the database. */
+  checkpoints: CheckpointService;
 }

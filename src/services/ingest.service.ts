@@ -16,6 +16,8 @@ import type { Logger } from '../logger';
 import { CatalogueRepository } from '../repositories/catalogue.repository';
 import { IngestRunRepository, RunCounts } from '../repositories/ingest-run.repository';
 import { ObservationStagingRepository, StagedRow } from '../repositories/observation-staging.repository';
+import { ValuesDigestRepository } from '../repositories/values-digest.repository';
+import { appendInOpenTransaction } from './ledger.service';
 
 export interface SourceRunResult extends RunCounts {
   runId: number;
@@ -145,6 +147,7 @@ export class IngestService {
         if (grouped.conflicting > 0) rejected += await staging.rejectConflicts(runId, source.name, names);
         crashPoint('ingest.staged');
         const merged = await staging.merge(runId, day, grouped);
+        if (merged.accepted + merged.revised > 0) await recordValues(client, tx, { runId, day, source: source.name, revised: merged.revised });
         const result = { ...merged, rejected };
         await new IngestRunRepository(tx).succeed(runId, result, ctx.inputs);
         return result;
@@ -159,6 +162,15 @@ export class IngestService {
       return { runId, source: source.name, status: 'failed', error, inputs: ctx.inputs, accepted: 0, revised: 0, unchanged: 0, rejected: 0 };
     }
   }
+}
+
+/**
+ * The run's values fingerprinted in the ledger, in the run's transaction: they are stored exactly when the ledger says
+ * so, and a later change to them other than by a revision shows in `audit verify`.
+ */
+async function recordValues(client: pg.PoolClient, tx: Db, run: { runId: number; day: Day; source: string; revised: number }): Promise<void> {
+  const fingerprint = await new ValuesDigestRepository(client).ofRun(run);
+  await appendInOpenTransaction(tx, [{ type: 'values_recorded', actor: 'duban', payload: { ...run, ...fingerprint } }]);
 }
 
 async function* stage(records: AsyncIterable<RawRecord>, ctx: ValidationContext): AsyncGenerator<StagedRow> {

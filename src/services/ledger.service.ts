@@ -33,54 +33,65 @@ export class LedgerService {
    */
   async append(entries: LedgerEntry[], within?: Db): Promise<ChainedEvent[]> {
     if (entries.length === 0) return [];
-    return inTransaction(within ?? this.db, async (tx) => {
-      const repo = new LedgerRepository(tx);
-      await repo.lock();
-      const chained = chainEvents(
-        await repo.last(),
-        entries.map((e) => ({
-          type: e.type,
-          actor: e.actor,
-          problemId: e.problemId ?? null,
-          unitId: e.unitId ?? null,
-          indicatorId: e.indicatorId ?? null,
-          ruleId: e.ruleId ?? null,
-          payload: e.payload,
-        })),
-        new Date().toISOString(),
-      );
-      await repo.insert(
-        chained.map((e) => ({
-          seq: e.seq,
-          type: e.type,
-          actor: e.actor,
-          problem_id: e.problemId,
-          unit_id: e.unitId,
-          indicator_id: e.indicatorId,
-          rule_id: e.ruleId,
-          payload: canonicalJson(e.payload),
-          recorded_at: e.recordedAt,
-          prev_hash: e.prevHash,
-          hash: e.hash,
-        })),
-      );
-      return chained;
-    });
+    return inTransaction(within ?? this.db, (tx) => appendInOpenTransaction(tx, entries));
   }
 
   /** Recomputes the whole chain, a page at a time, and names the first event that breaks it. */
   async verify(pageSize = 5000): Promise<VerifyReport> {
-    const repo = new LedgerRepository(this.db);
     const verifier = new ChainVerifier();
+    for await (const page of this.pages(pageSize)) if (verifier.check(page)) break;
+    return { checked: verifier.checked, ...(verifier.broken ? { broken: verifier.broken } : {}) };
+  }
+
+  /** Every event in chain order, `pageSize` at a time (keyset paging: the ledger only grows). */
+  async *pages(pageSize = 5000): AsyncGenerator<ChainedEvent[]> {
+    const repo = new LedgerRepository(this.db);
     let after = 0;
     for (;;) {
       const page = await repo.page(after, pageSize);
-      if (page.length === 0) break;
-      if (verifier.check(page.map(fromRow))) break;
+      if (page.length === 0) return;
+      yield page.map(fromRow);
       after = page[page.length - 1]!.seq;
     }
-    return { checked: verifier.checked, ...(verifier.broken ? { broken: verifier.broken } : {}) };
   }
+}
+
+/**
+ * Appends on a connection whose transaction the caller holds open and Kysely does not know as one (an ingest run's
+ * client session, where a nested BEGIN would commit early); the lock is held until that transaction ends.
+ */
+export async function appendInOpenTransaction(tx: Db, entries: LedgerEntry[]): Promise<ChainedEvent[]> {
+  const repo = new LedgerRepository(tx);
+  await repo.lock();
+  const chained = chainEvents(
+    await repo.last(),
+    entries.map((e) => ({
+      type: e.type,
+      actor: e.actor,
+      problemId: e.problemId ?? null,
+      unitId: e.unitId ?? null,
+      indicatorId: e.indicatorId ?? null,
+      ruleId: e.ruleId ?? null,
+      payload: e.payload,
+    })),
+    new Date().toISOString(),
+  );
+  await repo.insert(
+    chained.map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      actor: e.actor,
+      problem_id: e.problemId,
+      unit_id: e.unitId,
+      indicator_id: e.indicatorId,
+      rule_id: e.ruleId,
+      payload: canonicalJson(e.payload),
+      recorded_at: e.recordedAt,
+      prev_hash: e.prevHash,
+      hash: e.hash,
+    })),
+  );
+  return chained;
 }
 
 function fromRow(r: LedgerEventRow): ChainedEvent {

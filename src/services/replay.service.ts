@@ -44,18 +44,32 @@ export class ReplayService {
     const at = sql<Date>`(SELECT started_at FROM evaluation_runs WHERE id = ${last.id})`;
     return inRolledBackTransaction(this.deps.db, async (tx) => {
       const recorded = await anomaliesAsOf(tx, day, at);
-      await sql`DELETE FROM observations WHERE recorded_at > ${at}`.execute(tx);
-      await sql`
-        UPDATE observations o SET value = r.old_value
-        FROM (SELECT DISTINCT ON (day, indicator_id, unit_id) day, indicator_id, unit_id, old_value
-              FROM observation_revisions WHERE revised_at > ${at}
-              ORDER BY day, indicator_id, unit_id, revised_at, id) r
-        WHERE o.day = r.day AND o.indicator_id = r.indicator_id AND o.unit_id = r.unit_id`.execute(tx);
+      await valuesAsOf(tx, last.id);
       await this.deps.evaluation.evaluateDay(day, { trigger: 'replay', within: tx, rulesAsOf: at });
       const replayed = await anomaliesAsOf(tx, day);
       return { day, evaluationId: last.id, evaluatedAt: last.started_at, recorded, replayed, differences: differences(recorded, replayed) };
     });
   }
+}
+
+/**
+ * For the rest of the transaction, `observations` reads the values as they stood when evaluation `evaluationId`
+ * started: a temporary view of that name comes first on the session's search path, leaving out later arrivals and
+ * undoing later revisions. Nothing is written (the app role may not update observations), and it ends with the
+ * transaction.
+ */
+async function valuesAsOf(tx: Db, evaluationId: number): Promise<void> {
+  await sql`CREATE TEMP TABLE replay_at (at timestamptz NOT NULL) ON COMMIT DROP`.execute(tx);
+  await sql`INSERT INTO replay_at SELECT started_at FROM evaluation_runs WHERE id = ${evaluationId}`.execute(tx);
+  await sql`
+    CREATE TEMP VIEW observations AS
+    SELECT o.day, o.indicator_id, o.unit_id,
+           coalesce((SELECT r.old_value FROM public.observation_revisions r
+                     WHERE r.day = o.day AND r.indicator_id = o.indicator_id AND r.unit_id = o.unit_id AND r.revised_at > (SELECT at FROM replay_at)
+                     ORDER BY r.revised_at, r.id LIMIT 1), o.value) AS value,
+           o.first_run_id, o.run_id, o.recorded_at, o.revised_at
+    FROM public.observations o
+    WHERE o.recorded_at <= (SELECT at FROM replay_at)`.execute(tx);
 }
 
 /** The anomalies of a day that were active at `at` (or now). */

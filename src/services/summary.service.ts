@@ -1,3 +1,4 @@
+import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { crashPoint } from '../crash-points';
 import { renderMessage } from '../delivery/render-message';
@@ -6,6 +7,7 @@ import { IsoWeek, isoWeekOf, mondayOf } from '../domain/iso-week';
 import { composeSummary } from '../domain/summary-content';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
+import { CheckpointRepository } from '../repositories/checkpoint.repository';
 import { LetterRepository } from '../repositories/letter.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import type { LettersConfig } from './letter.service';
@@ -20,7 +22,7 @@ export type SummaryOutcome = 'written' | 'exists' | 'no recipients';
 export class SummaryService {
   private readonly calendar: WorkingCalendar;
 
-  constructor(private readonly deps: { db: Db; config: LettersConfig; logger: Logger; now?: () => Date }) {
+  constructor(private readonly deps: { db: Db; config: LettersConfig & Pick<DubanConfig, 'audit'>; logger: Logger; now?: () => Date }) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
@@ -44,6 +46,7 @@ export class SummaryService {
       standings: [...data.standings.values()].flat().map((s) => ({ ...standing(s), unit: s.unit_name })),
       trend: counts.map((c) => ({ week: isoWeekOf(c.monday), opened: c.opened, closed: c.closed })),
       calendar: this.calendar,
+      ...(config.audit.checkpoints ? { checkpoints: await this.checkpoints(data.letterDay) } : {}),
     });
     const created = await new OutboxRepository(db).insert([
       {
@@ -59,5 +62,12 @@ export class SummaryService {
     const outcome = created.length > 0 ? 'written' : 'exists';
     this.deps.logger.info({ week, summary: outcome }, 'director’s summary');
     return outcome;
+  }
+
+  /** The checkpoints of the seven days up to the letter day. */
+  private async checkpoints(letterDay: string) {
+    const rows = await new CheckpointRepository(this.deps.db).between(addDays(letterDay, -7), letterDay);
+    const local = new Intl.DateTimeFormat('sv-SE', { timeZone: this.deps.config.timezone, dateStyle: 'short', timeStyle: 'short' });
+    return rows.map((r) => ({ when: local.format(r.made_at), events: r.event_count, head: r.head_hash, key: r.key_id }));
   }
 }

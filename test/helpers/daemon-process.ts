@@ -20,8 +20,8 @@ export interface DaemonProcess {
 }
 
 /** `duban start` as the operator runs it: the built CLI (see build-cli.js), in its own process. */
-export function startDaemonProcess(configFile: string, env: Record<string, string | undefined>): DaemonProcess {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', '--config', configFile, 'start'], {
+export function startDaemonProcess(configFile: string, env: Record<string, string | undefined>, args: string[] = []): DaemonProcess {
+  const child = spawn(process.execPath, ['dist/src/cli/main.js', '--config', configFile, 'start', ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

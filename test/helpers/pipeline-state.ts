@@ -52,10 +52,11 @@ export async function pipelineSnapshot(db: Db): Promise<PipelineSnapshot> {
                        regexp_replace(text, '问题 \\d+', '问题 #', 'g')) AS r
       FROM outbox ORDER BY r`),
     // Event by event, with ids put as keys; a delivery's attempt count and outbox id are left out, since a message
-    // resent after a crash is the same fact delivered on a later attempt.
+    // resent after a crash is the same fact delivered on a later attempt, and so is an ingest run's id (its day and
+    // source say which it is; a run cut off by a crash used an id).
     ledger: await rows(sql<{ r: string }>`
       SELECT concat_ws('|', e.type, e.actor, ${problemKey}, eu.code, ei.code, e.rule_id,
-                       (e.payload - 'outboxId' - 'attempts' - 'anomalyIds' - 'problems' - 'assigns' - 'ownerUnitId')::text,
+                       (e.payload - 'outboxId' - 'attempts' - 'anomalyIds' - 'problems' - 'assigns' - 'ownerUnitId' - 'runId')::text,
                        jsonb_array_length(e.payload->'anomalyIds'), jsonb_array_length(e.payload->'problems'),
                        jsonb_array_length(e.payload->'assigns'), owner.code) AS r
       FROM ledger_events e

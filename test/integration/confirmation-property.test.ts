@@ -72,11 +72,14 @@ async function world(label: string): Promise<World> {
   };
 }
 
-/** Everything but the catalogue and the rules, for the next history. The ledger refuses TRUNCATE: its guard is lifted here. */
+/**
+ * Everything but the catalogue and the rules, for the next history: as the administrator, since the app role may not
+ * TRUNCATE, and the ledger's guard is lifted here.
+ */
 async function reset(w: World): Promise<void> {
-  await w.db.db.transaction().execute(async (tx) => {
+  await w.db.admin().db.transaction().execute(async (tx) => {
     await sql`SET LOCAL session_replication_role = replica`.execute(tx);
-    await sql`TRUNCATE observations, observation_revisions, ingest_rejects, ingest_runs, anomalies, evaluation_runs, problems, ledger_events
+    await sql`TRUNCATE observations, observation_revisions, ingest_rejects, ingest_runs, anomalies, evaluation_runs, problems, ledger_events, ledger_checkpoints
               RESTART IDENTITY CASCADE`.execute(tx);
   });
 }
@@ -95,7 +98,7 @@ async function ingest(w: World, day: Day, row: Partial<Record<string, string>>):
 /**
  * The pipeline after a change to `day`: the verdicts it calls for, each judged and its problems taken up, in the
  * random's order; between them, now and then, a reconciliation of any day and the operator's round (the CLI beside a
- * daemon, an operator at work while data come in); at the end a reconciliation.
+ * daemon, an operator at work while data come in); at the end a reconciliation, and the operator's round once more.
  */
 async function handle(w: World, day: Day, random: Random, reconcileOn: Day, operator?: () => Promise<void>): Promise<void> {
   const verdicts = await w.ingest.verdictsAfterChangeTo(day, config.ingest.lookbackDays);
@@ -106,6 +109,8 @@ async function handle(w: World, day: Day, random: Random, reconcileOn: Day, oper
     if (operator && random.next() < 0.5) await operator();
   }
   await w.reconcile.reconcileDay(reconcileOn);
+  // And on the data as reconciled, so that a step the operator works always has a round that may close.
+  if (operator) await operator();
 }
 
 /** Breach days of each unit's series in the values as stored now. */
@@ -241,6 +246,39 @@ const history = fc
     return { final, arrivals, reruns: h.reruns, closes: h.closes, seed: h.seed };
   });
 
+type History = typeof history extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * One history always tried first, so that every run of the suite reaches a closure, a reopening, a revision, a late
+ * day and a holiday breach whatever the random seed: 宁国市 breaches on 9/29, is fine on the next three working days
+ * (9/30, 10/8, 10/9), is closed by the operator, and breaches again on 10/10 (a worked Saturday); 郎溪县's 10/8 is
+ * revised, a 国庆 day with a breach of 郎溪县 arrives late, between 10/9 and 10/10, is confirmed by 10/10 and
+ * taken back by a breach on Sunday 10/11.
+ */
+const closedThenReopened: History = (() => {
+  const final: Grid = Object.fromEntries(DAYS.map((d) => [d, {}]));
+  Object.assign(final, {
+    '2026-09-29': { ningguo: '97', langxi: '99.8' },
+    '2026-09-30': { ningguo: '99.6', langxi: '99.8' },
+    '2026-10-03': { langxi: '97' },
+    '2026-10-08': { ningguo: '99.6', langxi: '99.8' },
+    '2026-10-09': { ningguo: '99.6', langxi: '99.6' },
+    '2026-10-10': { ningguo: '97', langxi: '99.6' },
+    '2026-10-11': { langxi: '97' },
+  });
+  const late = '2026-10-03';
+  const arrivals: History['arrivals'] = [];
+  for (const day of DAYS) {
+    if (day === late) continue;
+    if (day === '2026-10-08') arrivals.push({ day, grid: { [day]: { ...final[day], langxi: '98.5' } } });
+    // The late 国庆 day comes after 10/9, and the operator works while it is taken in.
+    if (day === '2026-10-10') arrivals.push({ day: late, grid: final });
+    arrivals.push({ day, grid: final });
+  }
+  const closes = [arrivals.findIndex((a) => a.day === late)];
+  return { final, arrivals, reruns: [], closes, seed: 1 };
+})();
+
 interface Random {
   next(): number;
   /** A permutation of 0 … n−1. */
@@ -352,7 +390,7 @@ describe('data confirmation, in any order', () => {
         }
       }),
       // PROPERTY_SEED and PROPERTY_PATH (as a failure prints them) replay one case.
-      { numRuns: RUNS, endOnFailure: true, ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED), path: process.env.PROPERTY_PATH } : {}) },
+      { numRuns: RUNS, endOnFailure: true, examples: [[closedThenReopened]], ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED), path: process.env.PROPERTY_PATH } : {}) },
     );
     console.log(`confirmation property: ${RUNS} histories in ${((Date.now() - started) / 1000).toFixed(1)} s; ${JSON.stringify(seen)}`);
     // The histories did reach what the property is about.

@@ -1,7 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { simpleParser } from 'mailparser';
 import { runDemo } from '../../src/demo/demo-scenario';
+import { auditHolds } from '../../src/services/audit.service';
 import { silentLogger } from '../helpers/ingest-fixture';
 import { tempDir } from '../helpers/temp-dir';
 import { createTestDatabase, TestDatabase } from '../helpers/test-database';
@@ -44,8 +47,20 @@ describe('the demo, shortened to five weeks', () => {
     expect(outcome.messages.letters).toBeGreaterThan(4);
     expect(outcome.doubledLetters).toBe(0);
     expect(outcome.messages.summaries).toBe(7); // W42 caught up at start, then W43–W48
-    expect(outcome.messages.archived).toBe(outcome.messages.letters + outcome.messages.alerts + outcome.messages.summaries);
-    expect(outcome.ledger.broken).toBeUndefined();
+    // A checkpoint each evening, in the checkpoint file and mailed to the auditors; the first (of 10/18) caught up at start.
+    expect(outcome.messages.checkpoints).toBe(37);
+    expect(outcome.messages.archived).toBe(outcome.messages.letters + outcome.messages.alerts + outcome.messages.summaries + outcome.messages.checkpoints);
+    // The demo ends as an auditor would: every check held against all the checkpoints, each found in the file and a mail.
+    expect(auditHolds(outcome.ledger)).toBe(true);
+    expect(outcome.checkpoints.items).toHaveLength(37);
+    expect(outcome.checkpoints.sources.filter((s) => s.checkpoints === 1)).toHaveLength(37);
+    expect(outcome.ledger.checkpoints?.findings.every((f) => f.finding.kind === 'holds')).toBe(true);
+    expect(readFileSync(outcome.files.checkpoints, 'utf8').trim().split('\n')).toHaveLength(37);
+    expect(outcome.ledger.values?.runs).toBe(36);
+    // The director's summary of W48 lists the week's checkpoints.
+    const summary = (await simpleParser(readFileSync(path.join(outcome.files.mail, 'summary-2026-W48-director@duban.eml')))).text ?? '';
+    const listed = summary.slice(summary.indexOf('七、台账检查点')).split('\n').filter((l) => /台账共 \d+ 条事件/.test(l));
+    expect(listed.length).toBeGreaterThanOrEqual(5);
     // Every closing rested on a clean window of data, as known when it was made.
     expect(outcome.closures.total).toBeGreaterThan(2);
     expect(outcome.closures.onCleanWindow).toBe(outcome.closures.total);

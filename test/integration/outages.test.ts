@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createDatabase, DatabaseHandle } from '../../src/db/database';
+import { setupRoles } from '../../src/db/roles';
 import { dayRange } from '../../src/domain/day';
 import { DaemonProcess, startDaemonProcess } from '../helpers/daemon-process';
 import { pipelineDone, pipelineSnapshot } from '../helpers/pipeline-state';
 import { PrivateService, startPrivatePostgres, startPrivateRedis } from '../helpers/private-services';
 import { startSmtpSink, SmtpSink } from '../helpers/smtp-sink';
 import { writeTestConfig } from '../helpers/test-config';
-import { createTestDatabase, TestDatabase } from '../helpers/test-database';
+import { asRole, createTestDatabase, TEST_ROLES, TestDatabase } from '../helpers/test-database';
 import { waitFor } from '../helpers/wait-for';
 
 const OUTAGE_MS = 30_000;
@@ -36,6 +37,8 @@ const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 beforeAll(async () => {
   [pgServer, redisServer, calm, sink, calmSink] = await Promise.all([startPrivatePostgres(), startPrivateRedis(), createTestDatabase('calm'), startSmtpSink(), startSmtpSink()]);
+  // The private server set up as production is: the daemon runs as the app role, the owner migrates.
+  await setupRoles(`${pgServer.url}/duban`, { owner: TEST_ROLES.owner, app: TEST_ROLES.app });
   db = createDatabase(`${pgServer.url}/duban`);
 }, 60_000);
 afterAll(async () => {
@@ -76,7 +79,7 @@ async function outage(daemon: DaemonProcess, service: PrivateService, name: 'pos
 
 describe('a daemon whose Redis, then Postgres, goes away for 30 s mid-run', () => {
   it('stays up, says so on /readyz, and completes the days with nothing lost', async () => {
-    const env = (now: string) => ({ DATABASE_URL: `${pgServer.url}/duban`, REDIS_URL: redisServer.url, SMTP_URL: sink.url, DUBAN_NOW: now });
+    const env = (now: string) => ({ DATABASE_URL: asRole(`${pgServer.url}/duban`, TEST_ROLES.app), REDIS_URL: redisServer.url, SMTP_URL: sink.url, DUBAN_NOW: now });
     const calmEnv = (now: string) => ({ DATABASE_URL: calm.url, REDIS_URL: SHARED_REDIS, DUBAN_QUEUE_PREFIX: calmPrefix, SMTP_URL: calmSink.url, DUBAN_NOW: now });
 
     for (const [p, phase] of PHASES.entries()) {

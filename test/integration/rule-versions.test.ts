@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { createDatabase } from '../../src/db/database';
 import { loadConfig } from '../../src/config/load-config';
 import type { RuleDefinition } from '../../src/config/rules-schema';
 import { RulesService } from '../../src/services/rules.service';
@@ -41,8 +42,15 @@ describe('rule versions', () => {
     expect(after.some((r) => r.rule_id === 'county_bottom')).toBe(false);
     expect((await rules.history('daily_drop')).map((v) => v.reason)).toEqual(['初始规则', '降幅阈值放宽到 3 个百分点']);
 
-    await expect(sql`UPDATE rule_versions SET reason = 'x'`.execute(db.db)).rejects.toThrow('rule_versions 只能追加，不能修改或删除（UPDATE）');
-    await expect(sql`DELETE FROM rule_versions`.execute(db.db)).rejects.toThrow('（DELETE）');
+    // The app role may only append; even the owner, who may, is stopped by the trigger.
+    await expect(sql`UPDATE rule_versions SET reason = 'x'`.execute(db.db)).rejects.toThrow('permission denied for table rule_versions');
+    const owner = createDatabase(db.ownerUrl, { max: 1 });
+    try {
+      await expect(sql`UPDATE rule_versions SET reason = 'x'`.execute(owner.db)).rejects.toThrow('rule_versions 只能追加，不能修改或删除（UPDATE）');
+      await expect(sql`DELETE FROM rule_versions`.execute(owner.db)).rejects.toThrow('（DELETE）');
+    } finally {
+      await owner.close();
+    }
   });
 
   it('refuses to apply without a reason', async () => {
