@@ -15,7 +15,10 @@ export interface ChildResult {
   accepted: number;
   revised: number;
   unchanged: number;
+  duplicates: number;
   rejected: number;
+  ignored: number;
+  cellsSeen: number;
   status: string;
   error?: string;
   /** process.resourceUsage().maxRSS: kilobytes. */
@@ -36,7 +39,6 @@ async function main(): Promise<void> {
       path: file,
       pattern: '*',
       encoding: 'auto',
-      format: 'auto',
       delimiter: ',',
       percentScale: 'auto',
     });
@@ -49,7 +51,10 @@ async function main(): Promise<void> {
       accepted: result.accepted,
       revised: result.revised,
       unchanged: result.unchanged,
+      duplicates: result.duplicates,
       rejected: result.rejected,
+      ignored: result.ignored,
+      cellsSeen: result.cellsSeen,
       status: result.status,
       ...(result.error ? { error: result.error } : {}),
       maxRssKb: process.resourceUsage().maxRSS,

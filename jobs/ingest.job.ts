@@ -22,7 +22,19 @@ export const ingest = (async (ctx, data) => {
   // still gets its evaluations; a verdict already reached is a slot that does not run again.
   const verdicts = await ctx.services.ingest.verdictsAfterChangeTo(data.day, ctx.config.ingest.lookbackDays);
   return {
-    result: results.map(({ source, runId, accepted, revised, unchanged, rejected }) => ({ source, runId, accepted, revised, unchanged, rejected })),
+    // What became of every cell, and the columns left unread (named, so that the CLI can warn about each).
+    result: results.map(({ source, runId, accepted, revised, unchanged, duplicates, rejected, ignored, cellsSeen, inputs }) => ({
+      source,
+      runId,
+      accepted,
+      revised,
+      unchanged,
+      duplicates,
+      rejected,
+      ignored,
+      cellsSeen,
+      inputs: inputs.filter((i) => i.ignoredColumns?.length).map((i) => ({ name: i.name, ignoredColumns: i.ignoredColumns })),
+    })),
     next: verdicts.map((v) => ({ step: 'evaluate' as const, data: v })),
   };
 }) satisfies StepHandler<'ingest'>;

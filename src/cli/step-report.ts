@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ResultOf } from '../../jobs/handlers';
 import { jobId, STEPS, StepName } from '../../jobs/pipeline';
 import { ESCALATION_LABELS } from '../domain/problem-deadline';
@@ -9,18 +10,31 @@ import { table } from './output';
 
 const SOURCE_STATUS: Record<SourceRunResult['status'], string> = { succeeded: '成功', failed: '失败' };
 
-/** Per source: run, status and what became of its rows; then what to do about failures and rejects. */
-export function describeIngest(day: string, results: Array<Pick<SourceRunResult, 'source' | 'runId' | 'accepted' | 'revised' | 'unchanged' | 'rejected'> & Partial<SourceRunResult>>): string {
+type IngestReport = Pick<SourceRunResult, 'source' | 'runId' | 'accepted' | 'revised' | 'unchanged' | 'rejected'> & Partial<SourceRunResult>;
+
+/**
+ * Per source: run, status and what became of every cell it held (新增 + 修订 + 未变 + 重复 + 拒收 + 忽略 = 单元格);
+ * then what to do about failures, rejects, and each column left unread, named, with the indicator it probably meant.
+ */
+export function describeIngest(day: string, results: IngestReport[]): string {
   const lines = [
     `采集日期 ${day}`,
     table(
-      ['数据源', '运行号', '状态', '新增', '修订', '未变', '拒收'],
-      results.map((r) => [r.source, r.runId, SOURCE_STATUS[r.status ?? 'succeeded'], r.accepted, r.revised, r.unchanged, r.rejected]),
+      ['数据源', '运行号', '状态', '单元格', '新增', '修订', '未变', '重复', '拒收', '忽略'],
+      results.map((r) => [r.source, r.runId, SOURCE_STATUS[r.status ?? 'succeeded'], r.cellsSeen ?? '', r.accepted, r.revised, r.unchanged, r.duplicates ?? 0, r.rejected, r.ignored ?? 0]),
     ),
   ];
   for (const r of results) {
     if (r.status === 'failed') lines.push('', `${r.source} 失败：${r.error}\n未写入任何数据。修正后重新运行本命令即可。`);
-    if (r.rejected > 0) lines.push('', `${r.source} 有 ${r.rejected} 行被拒收，查看明细：duban rejects --run ${r.runId}`);
+    if (r.rejected > 0) lines.push('', `${r.source} 有 ${r.rejected} 个单元格被拒收，查看明细：duban rejects --run ${r.runId}`);
+    for (const input of r.inputs ?? []) {
+      for (const c of input.ignoredColumns ?? []) {
+        // An empty column with no header is Excel's trailing comma, not a column anyone meant.
+        if (c.reason === 'empty_header' && c.cells === 0) continue;
+        const hint = c.suggestion ? `；是否应为“${c.suggestion}”？（可在 indicators.yaml 的 headerAliases 中登记）` : '';
+        lines.push(`警告：${path.basename(input.name)} 第 ${c.column} 列“${c.header}”${c.message}，已忽略（${c.cells} 个单元格）${hint}`);
+      }
+    }
   }
   return lines.join('\n');
 }

@@ -1,11 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
+/**
+ * loadConfig: finds the files the main configuration file names, reads and validates each, and assembles DubanConfig,
+ * reporting every problem together. Reading a YAML file lives in yaml-file.ts and the catalogue checks in
+ * catalogue-checks.ts; this file keeps what ties them together, and the rules, calendar and checkpoint files.
+ */
+import { readdirSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import cron from 'node-cron';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { z } from 'zod';
 import { PROJECT_ROOT } from '../project-root';
-import { ConfigError, ConfigProblem, formatPath } from './config-error';
+import { checkIndicators, checkIndicatorUnits, checkUnits } from './catalogue-checks';
+import { ConfigError, ConfigProblem } from './config-error';
 import { addDays, isDay, weekday } from '../domain/day';
 import type { CalendarYear } from '../domain/working-calendar';
 import { MessageTemplates, readTemplates } from './message-templates';
@@ -21,6 +26,7 @@ import {
   UnitConfig,
   unitsFileSchema,
 } from './schema';
+import { checkUnique, problemAt, readYaml, readYamlFile, validate, YamlFile } from './yaml-file';
 
 export interface DubanConfig {
   /** Absolute path of the main file; other paths in it are resolved against its folder. */
@@ -57,56 +63,62 @@ export interface CheckpointConfig {
 
 export const DEFAULT_CONFIG_PATH = path.join(PROJECT_ROOT, 'config', 'duban.yaml');
 
+
+/** The main file's defaults, where the other files are when it does not say (read from the schema, not repeated). */
+const MAIN_DEFAULTS: MainFile = mainFileSchema.parse({});
+
 /**
  * Reads and validates the whole configuration once. Every problem found is reported together, each with the file,
- * the key path and the line, so an operator can fix them in one pass; nothing is half-loaded.
+ * the key path and the line, so an operator can fix them in one pass; nothing is half-loaded. An invalid main file
+ * does not hide the others: they are still located from what it says, and checked.
  */
 export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CONFIG_PATH): DubanConfig {
   const mainPath = path.resolve(file);
   const problems: ConfigProblem[] = [];
-  const main = readYaml(mainPath, mainFileSchema, problems);
-  if (!main) throw new ConfigError(problems);
+  const mainYaml = readYamlFile(mainPath, problems);
+  // Unreadable or not YAML: nothing says where the other files are, and reading the defaults would report on files
+  // the operator may never have meant.
+  if (!mainYaml) throw new ConfigError(problems);
+  const main = validate(mainYaml, mainFileSchema, problems);
+  // With the main file invalid, each of its sections that is valid on its own is still checked below.
+  const sections: Partial<MainFile> = main ?? validSections(mainYaml.data);
 
   const dir = path.dirname(mainPath);
-  const unitsPath = path.resolve(dir, main.catalogue.units);
-  const indicatorsPath = path.resolve(dir, main.catalogue.indicators);
-  const units = readYaml(unitsPath, unitsFileSchema, problems)?.units;
-  const calendar = readCalendar(path.resolve(dir, main.calendar), problems);
-  const indicators = readYaml(indicatorsPath, indicatorsFileSchema, problems)?.indicators;
-  const rulesFile = path.resolve(dir, main.rules);
-  const rules = readRules(rulesFile, indicators, units, problems);
-  const templates = readTemplates(path.resolve(dir, main.letters.templates), (file, message) => problems.push({ file, path: '', message }));
+  const where = (keys: readonly string[]): string | undefined => {
+    const p = locate(mainYaml.data, keys);
+    return p === undefined ? undefined : path.resolve(dir, p);
+  };
+  const unitsPath = where(['catalogue', 'units']);
+  const indicatorsPath = where(['catalogue', 'indicators']);
+  const calendarPath = where(['calendar']);
+  const rulesFile = where(['rules']);
+  const templatesPath = where(['letters', 'templates']);
 
-  for (const [at, expression] of [['ingest.schedule', main.ingest.schedule], ['queue.sweep', main.queue.sweep]] as const) {
-    if (!cron.validate(expression)) problems.push({ file: mainPath, path: at, message: `不是有效的 cron 表达式：${expression}` });
+  const unitsRead = unitsPath === undefined ? undefined : readYaml(unitsPath, unitsFileSchema, problems);
+  const units = unitsRead?.data.units;
+  const calendar = calendarPath === undefined ? [] : readCalendar(calendarPath, problems);
+  const indicatorsRead = indicatorsPath === undefined ? undefined : readYaml(indicatorsPath, indicatorsFileSchema, problems);
+  const indicators = indicatorsRead?.data.indicators;
+  const rules = rulesFile === undefined ? [] : readRules(rulesFile, indicators, units, problems);
+  const templates =
+    templatesPath === undefined ? undefined : readTemplates(templatesPath, (file, message) => problems.push({ file, path: '', message }));
+
+  for (const [keys, expression] of [[['ingest', 'schedule'], sections.ingest?.schedule], [['queue', 'sweep'], sections.queue?.sweep]] as const) {
+    if (expression !== undefined && !cron.validate(expression)) problems.push(problemAt(mainYaml, keys, `不是有效的 cron 表达式：${expression}`));
   }
-  checkUnique(main.sources.map((s) => s.name), mainPath, 'sources', 'name', problems);
-  const sources = main.sources.map((s) => (s.type === 'csv' ? { ...s, path: path.resolve(dir, s.path) } : s));
+  if (sections.sources) checkUnique(sections.sources.map((s) => s.name), mainYaml, 'sources', 'name', problems);
 
-  if (units) checkUnits(units, unitsPath, problems);
-  if (indicators) {
-    checkUnique(indicators.map((i) => i.code), indicatorsPath, 'indicators', 'code', problems);
-    checkUnique(indicators.map((i) => i.name), indicatorsPath, 'indicators', 'name', problems);
-    if (units) {
-      const kinds = new Map(units.map((u) => [u.code, u.kind]));
-      indicators.forEach((ind, i) => {
-        if (ind.sourceDepartment && kinds.get(ind.sourceDepartment) !== 'department') {
-          problems.push({
-            file: indicatorsPath,
-            path: `indicators[${i}].sourceDepartment`,
-            message: `“${ind.sourceDepartment}”不是 ${path.basename(unitsPath)} 中的部门`,
-          });
-        }
-        if (ind.scope !== 'all' && 'units' in ind.scope) {
-          ind.scope.units.forEach((code, j) => {
-            if (!kinds.has(code)) problems.push({ file: indicatorsPath, path: `indicators[${i}].scope.units[${j}]`, message: `单位“${code}”不在 ${path.basename(unitsPath)} 中` });
-          });
-        }
-      });
+  if (unitsRead) checkUnits(unitsRead.data.units, unitsRead.yaml, problems);
+  if (indicatorsRead) {
+    const { yaml } = indicatorsRead;
+    checkIndicators(indicatorsRead.data.indicators, yaml, problems);
+    if (units && unitsPath !== undefined) {
+      checkIndicatorUnits(indicatorsRead.data.indicators, units, unitsPath, yaml, problems);
     }
   }
-  const checkpoints = main.audit.checkpoints && readCheckpointConfig(main.audit.checkpoints, dir, mainPath, problems);
-  if (problems.length > 0 || !units || !indicators || !templates) throw new ConfigError(problems);
+  const checkpointsSection = sections.audit?.checkpoints;
+  const checkpoints = checkpointsSection && readCheckpointConfig(checkpointsSection, dir, mainYaml, problems);
+  if (problems.length > 0 || !main || !units || !indicators || !templates || rulesFile === undefined) throw new ConfigError(problems);
   return {
     file: mainPath,
     timezone: main.timezone,
@@ -119,7 +131,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     queue: main.queue,
     audit: checkpoints ? { checkpoints } : {},
     templates,
-    sources,
+    sources: main.sources.map((s) => (s.type === 'csv' ? { ...s, path: path.resolve(dir, s.path) } : s)),
     indicators,
     units,
     calendar,
@@ -128,37 +140,38 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   };
 }
 
-function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    problems.push({ file, path: '', message: `无法读取文件：${(err as NodeJS.ErrnoException).code ?? String(err)}` });
-    return undefined;
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
-      problems.push({ file, path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML 语法错误：${e.message}` });
-    }
-    return undefined;
-  }
-  const result = schema.safeParse(doc.toJS() ?? {});
-  if (result.success) return result.data;
-  for (const issue of result.error.issues) {
-    problems.push({ file, path: formatPath(issue.path), line: lineOf(doc, issue.path, lineCounter), message: issue.message });
-  }
-  return undefined;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The line of the deepest node along the path that exists, so a missing key points at its parent. */
-function lineOf(doc: ReturnType<typeof parseDocument>, keyPath: ReadonlyArray<PropertyKey>, lc: LineCounter): number | undefined {
-  for (let n = keyPath.length; n >= 0; n--) {
-    const node = doc.getIn(keyPath.slice(0, n) as unknown[], true);
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+/**
+ * A path the main file gives for another file, read from its data before validation so that it is found even when
+ * another part of the main file is wrong: the key's value if it is a string, the default if the key is absent, and
+ * none if it is anything else (that is reported on the main file; reading the default instead would report problems
+ * of a file the operator never named).
+ */
+function locate(raw: unknown, keys: readonly string[]): string | undefined {
+  let value: unknown = raw;
+  let fallback: unknown = MAIN_DEFAULTS;
+  for (const key of keys) {
+    fallback = isRecord(fallback) ? fallback[key] : undefined;
+    if (value === undefined) continue;
+    if (!isRecord(value)) return undefined;
+    value = value[key];
   }
-  return undefined;
+  const found = value === undefined ? fallback : value;
+  return typeof found === 'string' ? found : undefined;
+}
+
+/** The main file's top-level sections that are valid on their own, for the checks that need only them. */
+function validSections(raw: unknown): Partial<MainFile> {
+  const out: Record<string, unknown> = {};
+  if (!isRecord(raw)) return out;
+  for (const [key, schema] of Object.entries(mainFileSchema.shape)) {
+    const result = (schema as z.ZodType).safeParse(raw[key]);
+    if (result.success) out[key] = result.data;
+  }
+  return out as Partial<MainFile>;
 }
 
 /** A rules file, checked against the catalogue it will run on. Also used for `rules apply --file` and `rules test`. */
@@ -168,24 +181,25 @@ export function readRules(
   units: UnitConfig[] | undefined,
   problems: ConfigProblem[],
 ): RuleDefinition[] {
-  const parsed = readYaml(file, rulesFileSchema, problems);
-  if (!parsed) return [];
-  checkUnique(parsed.rules.map((r) => r.id), file, 'rules', 'id', problems);
+  const read = readYaml(file, rulesFileSchema, problems);
+  if (!read) return [];
+  const { yaml, data } = read;
+  checkUnique(data.rules.map((r) => r.id), yaml, 'rules', 'id', problems);
   const indicatorCodes = new Set(indicators?.map((i) => i.code));
   const unitCodes = new Set(units?.map((u) => u.code));
-  parsed.rules.forEach((r, i) => {
+  data.rules.forEach((r, i) => {
     if (indicators && r.indicators !== 'all') {
       r.indicators.forEach((code, j) => {
-        if (!indicatorCodes.has(code)) problems.push({ file, path: `rules[${i}].indicators[${j}]`, message: `指标“${code}”不在指标目录中` });
+        if (!indicatorCodes.has(code)) problems.push(problemAt(yaml, ['rules', i, 'indicators', j], `指标“${code}”不在指标目录中`));
       });
     }
     if (units && r.scope !== 'all' && 'units' in r.scope) {
       r.scope.units.forEach((code, j) => {
-        if (!unitCodes.has(code)) problems.push({ file, path: `rules[${i}].scope.units[${j}]`, message: `单位“${code}”不在单位目录中` });
+        if (!unitCodes.has(code)) problems.push(problemAt(yaml, ['rules', i, 'scope', 'units', j], `单位“${code}”不在单位目录中`));
       });
     }
   });
-  return parsed.rules;
+  return data.rules;
 }
 
 /** Every `YYYY.yaml` in the folder; each day must be real, in its year, and a 调休 working day must be a weekend. */
@@ -200,71 +214,42 @@ function readCalendar(folder: string, problems: ConfigProblem[]): CalendarYear[]
   if (files.length === 0) problems.push({ file: folder, path: '', message: '工作日历目录中没有任何 YYYY.yaml 文件' });
   const years: CalendarYear[] = [];
   for (const name of files) {
-    const file = path.join(folder, name);
-    const cal = readYaml(file, calendarFileSchema, problems);
-    if (!cal) continue;
-    const bad = (p: string, message: string) => problems.push({ file, path: p, message });
-    if (String(cal.year) !== name.slice(0, 4)) bad('year', `年份 ${cal.year} 与文件名 ${name} 不符`);
-    const inYear = (d: string, p: string) => {
-      if (!isDay(d)) bad(p, `不是有效日期：${d}`);
-      else if (!d.startsWith(`${cal.year}-`)) bad(p, `${d} 不在 ${cal.year} 年`);
+    const read = readYaml(path.join(folder, name), calendarFileSchema, problems);
+    if (!read) continue;
+    const { yaml, data: cal } = read;
+    const bad = (keyPath: Array<string | number>, message: string) => problems.push(problemAt(yaml, keyPath, message));
+    if (String(cal.year) !== name.slice(0, 4)) bad(['year'], `年份 ${cal.year} 与文件名 ${name} 不符`);
+    const inYear = (d: string, keyPath: Array<string | number>) => {
+      if (!isDay(d)) bad(keyPath, `不是有效日期：${d}`);
+      else if (!d.startsWith(`${cal.year}-`)) bad(keyPath, `${d} 不在 ${cal.year} 年`);
       else return true;
       return false;
     };
     const off = new Set<string>();
     cal.holidays.forEach((h, i) => {
-      if (inYear(h.from, `holidays[${i}].from`) && inYear(h.to, `holidays[${i}].to`)) {
-        if (h.to < h.from) bad(`holidays[${i}]`, `结束日 ${h.to} 早于开始日 ${h.from}`);
+      if (inYear(h.from, ['holidays', i, 'from']) && inYear(h.to, ['holidays', i, 'to'])) {
+        if (h.to < h.from) bad(['holidays', i], `结束日 ${h.to} 早于开始日 ${h.from}`);
         for (let d = h.from; d <= h.to; d = addDays(d, 1)) off.add(d);
       }
     });
     cal.workdays.forEach((w, i) => {
-      if (!inYear(w.day, `workdays[${i}].day`)) return;
-      if (weekday(w.day) !== 0 && weekday(w.day) !== 6) bad(`workdays[${i}].day`, `${w.day} 不是周末，无需列为调休上班日`);
-      if (off.has(w.day)) bad(`workdays[${i}].day`, `${w.day} 同时被列为放假日`);
+      if (!inYear(w.day, ['workdays', i, 'day'])) return;
+      if (weekday(w.day) !== 0 && weekday(w.day) !== 6) bad(['workdays', i, 'day'], `${w.day} 不是周末，无需列为调休上班日`);
+      if (off.has(w.day)) bad(['workdays', i, 'day'], `${w.day} 同时被列为放假日`);
     });
     years.push(cal);
   }
   return years;
 }
 
-function checkUnique(values: string[], file: string, list: string, key: string, problems: ConfigProblem[]): void {
-  const seen = new Map<string, number>();
-  values.forEach((v, i) => {
-    const first = seen.get(v);
-    if (first !== undefined) problems.push({ file, path: `${list}[${i}].${key}`, message: `“${v}”与 ${list}[${first}] 重复` });
-    else seen.set(v, i);
-  });
-}
 
-function checkUnits(units: UnitConfig[], file: string, problems: ConfigProblem[]): void {
-  checkUnique(units.map((u) => u.code), file, 'units', 'code', problems);
-  // A unit is named in data by code, name or alias, so all three share one namespace.
-  const names = new Map<string, string>();
-  units.forEach((u, i) => {
-    for (const label of [u.code, u.name, ...u.aliases]) {
-      const owner = names.get(label);
-      if (owner && owner !== u.code) {
-        problems.push({ file, path: `units[${i}]`, message: `名称或别名“${label}”已被单位 ${owner} 使用` });
-      }
-      names.set(label, u.code);
-    }
-  });
-  const codes = new Set(units.map((u) => u.code));
-  units.forEach((u, i) => {
-    if (u.parent && !codes.has(u.parent)) {
-      problems.push({ file, path: `units[${i}].parent`, message: `上级单位“${u.parent}”不存在` });
-    }
-  });
-}
-
-function readCheckpointConfig(c: NonNullable<MainFile['audit']['checkpoints']>, dir: string, mainPath: string, problems: ConfigProblem[]): CheckpointConfig | undefined {
+function readCheckpointConfig(c: NonNullable<MainFile['audit']['checkpoints']>, dir: string, main: YamlFile, problems: ConfigProblem[]): CheckpointConfig | undefined {
   const publicKeyFile = path.resolve(dir, c.publicKey);
   try {
     const publicKey = readPublicKey(publicKeyFile);
     return { dir: path.resolve(dir, c.dir), publicKeyFile, publicKey, recipients: c.recipients, time: c.time };
   } catch (err) {
-    problems.push({ file: mainPath, path: 'audit.checkpoints.publicKey', message: (err as Error).message });
+    problems.push(problemAt(main, ['audit', 'checkpoints', 'publicKey'], (err as Error).message));
     return undefined;
   }
 }

@@ -31,6 +31,11 @@ export const indicatorSchema = z
   .object({
     code,
     name: z.string().min(1),
+    /**
+     * Other header texts a source uses for this indicator's column (`网上办理率` for 全程网办率). Data is matched by
+     * code, name or one of these, compared by labelKey, so none may fold to another indicator's label.
+     */
+    headerAliases: z.array(z.string().min(1)).default([]),
     unit: z.string().default('%'),
     kind: z.enum(['percent', 'count', 'number']),
     direction: z.enum(['higher', 'lower']),
@@ -73,9 +78,12 @@ const csvSourceSchema = z
     path: z.string().min(1),
     pattern: z.string().default('*{yyyymmdd}*.csv'),
     encoding: z.enum(['auto', 'utf-8', 'gbk']).default('auto'),
-    format: z.enum(['auto', 'long', 'wide']).default('auto'),
+    /** Long (one value per row) or wide (one column per indicator); auto decides from the header, never by guessing. */
+    layout: z.enum(['auto', 'long', 'wide']).default('auto'),
     delimiter: z.string().length(1).default(','),
     percentScale: z.enum(['auto', 'percent', 'fraction']).default('auto'),
+    /** Characters a row may have: a longer one is rejected as it streams, never held in memory whole. */
+    maxLineLength: z.number().int().min(1024).default(65_536),
   })
   .strict();
 

@@ -14,6 +14,7 @@ export const APP_TABLE_PRIVILEGES = {
   observations: ['SELECT', 'INSERT'],
   observation_revisions: ['SELECT', 'INSERT'],
   ingest_rejects: ['SELECT', 'INSERT'],
+  ingest_ignored_columns: ['SELECT', 'INSERT'],
   job_runs: ['SELECT', 'INSERT', 'UPDATE'],
   rule_versions: ['SELECT', 'INSERT'],
   evaluation_runs: ['SELECT', 'INSERT', 'UPDATE'],

@@ -33,6 +33,8 @@ export interface IndicatorsTable {
   source_department: string | null;
   /** Which units the indicator applies to (and so is expected from): 'all', {kinds: [...]} or {units: [codes]}. */
   scope: ColumnType<IndicatorScope, string | undefined, string>;
+  /** Other header texts sources use for its column. */
+  header_aliases: ColumnType<string[], string[] | undefined, string[]>;
   active: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
@@ -53,6 +55,12 @@ export interface IngestRunsTable {
   revised: Generated<number>;
   unchanged: Generated<number>;
   rejected: Generated<number>;
+  /** Cells the inputs held (null for runs before they were counted): new + revised + unchanged + duplicates + rejected + ignored. */
+  cells_seen: number | null;
+  /** Cells in columns not read (see ingest_ignored_columns). */
+  ignored: Generated<number>;
+  /** Cells equal to another of the same unit, indicator and day in the run: taken once. */
+  duplicates: Generated<number>;
   error: string | null;
   started_at: CreatedAt;
   finished_at: Date | null;
@@ -88,10 +96,25 @@ export interface IngestRejectsTable {
   source: string;
   input: string;
   line_no: number | null;
+  /** The header of the rejected cell's column, where the input has one. */
+  column_name: string | null;
   raw: string;
   reason: string;
   message: string;
   created_at: CreatedAt;
+}
+
+export interface IngestIgnoredColumnsTable {
+  id: Generated<number>;
+  run_id: number;
+  input: string;
+  /** 1-based. */
+  column_no: number;
+  header: string;
+  reason: string;
+  message: string;
+  suggestion: string | null;
+  cells: number;
 }
 
 export interface JobRunsTable {
@@ -257,6 +280,7 @@ export interface Database {
   observations: ObservationsTable;
   observation_revisions: ObservationRevisionsTable;
   ingest_rejects: IngestRejectsTable;
+  ingest_ignored_columns: IngestIgnoredColumnsTable;
   job_runs: JobRunsTable;
   ledger_events: LedgerEventsTable;
   ledger_checkpoints: LedgerCheckpointsTable;
@@ -269,6 +293,7 @@ export type UnitRow = Selectable<UnitsTable>;
 export type IndicatorRow = Selectable<IndicatorsTable>;
 export type IngestRunRow = Selectable<IngestRunsTable>;
 export type IngestRejectRow = Selectable<IngestRejectsTable>;
+export type IngestIgnoredColumnRow = Selectable<IngestIgnoredColumnsTable>;
 export type NewIngestReject = Insertable<IngestRejectsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
 export type RuleVersionRow = Selectable<RuleVersionsTable>;

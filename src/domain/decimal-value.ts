@@ -11,12 +11,19 @@ const EXCEL_DIV0 = /^#div\/0!$/i;
 
 export type ParsedNumber =
   | { ok: true; value: string; hadPercentSign: boolean }
-  | { ok: false; problem: 'empty' | 'not_numeric' | 'not_finite' };
+  | { ok: false; problem: 'empty' | 'not_numeric' | 'not_finite' | 'too_many_digits' };
 
-/** Parses `99.5`, `99.5%`, `1,234`, `１２.５` (full-width) or `1e2` into a canonical decimal string. */
+/**
+ * Digits a value may have (integer and fraction together, in canonical form). Government-service indicators need a
+ * handful; a cell of thousands of digits is a broken export, refused with its own reason rather than failing the file
+ * in the database.
+ */
+export const MAX_DIGITS = 30;
+
+/** Parses `99.5`, `99.5%`, `1,234`, `１２.５` (full-width) or `1e-7` into a canonical decimal string, exactly. */
 export function parseDecimal(input: string): ParsedNumber {
   const plain = plainDigits(input);
-  if (plain !== undefined) return { ok: true, value: plain, hadPercentSign: false };
+  if (plain !== undefined) return checked(plain, false);
   let text = toHalfWidth(input).trim();
   if (text === '') return { ok: false, problem: 'empty' };
   if (NOT_FINITE.test(text) || EXCEL_DIV0.test(text)) return { ok: false, problem: 'not_finite' };
@@ -26,13 +33,38 @@ export function parseDecimal(input: string): ParsedNumber {
     text = text.slice(0, -1).trim();
   }
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$/.test(text)) text = text.replaceAll(',', '');
-  if (PLAIN_DECIMAL.test(text)) return { ok: true, value: canonical(text), hadPercentSign };
+  if (PLAIN_DECIMAL.test(text)) return checked(canonical(text), hadPercentSign);
   if (EXPONENT.test(text)) {
-    const n = Number(text);
-    if (!Number.isFinite(n)) return { ok: false, problem: 'not_finite' };
-    return { ok: true, value: canonical(String(n)), hadPercentSign };
+    // Shifted on the digits: through a float, 1e-7 would come back as the text "1e-7" and 0.1e1 as 1.0000000000000002.
+    const [mantissa = '', exponent = ''] = text.toLowerCase().split('e');
+    const shift = Number(exponent);
+    if (!Number.isSafeInteger(shift) || Math.abs(shift) > MAX_DIGITS * 2) return { ok: false, problem: 'too_many_digits' };
+    return checked(shiftDecimal(canonical(mantissa), shift), hadPercentSign);
   }
   return { ok: false, problem: 'not_numeric' };
+}
+
+function checked(value: string, hadPercentSign: boolean): ParsedNumber {
+  const digits = value.length - (value.startsWith('-') ? 1 : 0) - (value.includes('.') ? 1 : 0);
+  // `0.5` counts one digit: the leading zero is not written by anyone.
+  const significant = value.startsWith('0.') || value.startsWith('-0.') ? digits - 1 : digits;
+  return significant > MAX_DIGITS ? { ok: false, problem: 'too_many_digits' } : { ok: true, value, hadPercentSign };
+}
+
+/** Compares two canonical decimal strings exactly: negative, zero or positive as a is below, equal to or above b. */
+export function compareDecimal(a: string, b: string): number {
+  const na = a.startsWith('-');
+  const nb = b.startsWith('-');
+  if (na !== nb) return na ? -1 : 1;
+  const sign = na ? -1 : 1;
+  const [ai = '', af = ''] = (na ? a.slice(1) : a).split('.');
+  const [bi = '', bf = ''] = (nb ? b.slice(1) : b).split('.');
+  if (ai.length !== bi.length) return sign * (ai.length - bi.length);
+  if (ai !== bi) return sign * (ai < bi ? -1 : 1);
+  const width = Math.max(af.length, bf.length);
+  const fa = af.padEnd(width, '0');
+  const fb = bf.padEnd(width, '0');
+  return fa === fb ? 0 : sign * (fa < fb ? -1 : 1);
 }
 
 /** `value × 10^places` done on the digits, so no binary rounding creeps in. */

@@ -1,13 +1,16 @@
 import type { HttpJsonSourceConfig } from '../config/schema';
 import { compactDay } from '../domain/day';
+import { bodyDecoder } from './http-body-decoding';
+import { jsonFieldText, JsonRecordStream, JsonSyntaxError, JsonValue, pickJson, toJsonText } from './json-records';
 import { IngestSource, InputError, RawRecord, SourceReadContext } from './source';
 
 type HttpOptions = Omit<HttpJsonSourceConfig, 'type'>;
 
 /**
- * GETs one URL per day and maps fields of each JSON record to unit, indicator, (day) and value. The body is read up to
- * `maxBytes`: provincial interfaces return a day's values in one document, and a runaway response must not take the
- * daemon's memory with it.
+ * GETs one URL per day and maps fields of each JSON record to unit, indicator, (day) and value. The body is read as it
+ * arrives and its records handed on one by one, so memory holds a record, not a day's document; at most `maxBytes` of
+ * it are read, so a runaway response fails the input instead of running on. Numbers are passed on as written
+ * (99.99999999999999999 is not 100), in the charset the Content-Type names.
  */
 export class HttpJsonSource implements IngestSource {
   readonly name: string;
@@ -23,36 +26,68 @@ export class HttpJsonSource implements IngestSource {
   }
 
   async *read(ctx: SourceReadContext): AsyncIterable<RawRecord> {
+    for await (const batch of this.readBatches(ctx)) yield* batch;
+  }
+
+  /** The same records as `read`, as many at a time as a piece of the body completes. */
+  async *readBatches(ctx: SourceReadContext): AsyncGenerator<RawRecord[]> {
     const url = this.options.url.replaceAll('{day}', ctx.day).replaceAll('{yyyymmdd}', compactDay(ctx.day));
     const input = ctx.inputs.length;
-    ctx.inputs.push({ name: url });
-    const body = await this.fetchWithRetries(url);
-    let doc: unknown;
+    const info: SourceReadContext['inputs'][number] = { name: url };
+    ctx.inputs.push(info);
+    const { response, abort } = await this.fetchWithRetries(url);
+    const body = response.body!.getReader();
     try {
-      doc = JSON.parse(body);
-    } catch (err) {
-      throw new InputError(url, `返回内容不是有效的 JSON：${(err as Error).message}`);
-    }
-    const records = pick(doc, this.options.recordsPath);
-    if (!Array.isArray(records)) {
-      throw new InputError(url, `在 JSON 的“${this.options.recordsPath || '(根)'}”处没有找到记录数组`);
-    }
-    const f = this.options.fields;
-    for (let i = 0; i < records.length; i++) {
-      const rec: unknown = records[i];
-      yield {
+      const decoder = bodyDecoder(response.headers.get('content-type'), url);
+      const records = new JsonRecordStream(this.options.recordsPath);
+      const f = this.options.fields;
+      let line = 0;
+      const toRaw = (rec: JsonValue): RawRecord => ({
         input,
-        line: i + 1,
-        raw: JSON.stringify(rec),
-        unit: text(pick(rec, f.unit)),
-        indicator: text(pick(rec, f.indicator)),
-        day: f.day ? text(pick(rec, f.day)) : null,
-        value: text(pick(rec, f.value)),
+        line: ++line,
+        raw: toJsonText(rec),
+        unit: jsonFieldText(pickJson(rec, f.unit)),
+        indicator: jsonFieldText(pickJson(rec, f.indicator)),
+        day: f.day ? jsonFieldText(pickJson(rec, f.day)) : null,
+        value: jsonFieldText(pickJson(rec, f.value)),
+      });
+      const parse = (text: string, last: boolean): RawRecord[] => {
+        try {
+          const done = records.write(text);
+          return (last ? [...done, ...records.end()] : done).map(toRaw);
+        } catch (err) {
+          if (err instanceof JsonSyntaxError) throw new InputError(url, `返回内容不是有效的 JSON：${err.message}`);
+          throw err;
+        }
       };
+      let size = 0;
+      for (;;) {
+        const chunk = await this.nextChunk(body, abort, url);
+        if (chunk === undefined) break;
+        size += chunk.length;
+        if (size > this.options.maxBytes) throw tooLarge(url, this.options.maxBytes);
+        const text = decoder.write(chunk);
+        if (info.encoding === undefined && decoder.encoding !== undefined) info.encoding = decoder.encoding;
+        const batch = parse(text, false);
+        if (batch.length > 0) yield batch;
+      }
+      const batch = parse(decoder.end(), true);
+      info.encoding ??= decoder.encoding;
+      if (!records.found) {
+        throw new InputError(url, `在 JSON 的“${this.options.recordsPath || '(根)'}”处没有找到记录数组`);
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      // Read to the end, failed, or abandoned by the reader: let go of the connection either way.
+      await body.cancel().catch(() => undefined);
     }
   }
 
-  private async fetchWithRetries(url: string): Promise<string> {
+  /**
+   * The response, once it has come with a success status. Network errors, timeouts, 5xx, 408 and 429 are tried again
+   * (`retries` times, waiting twice as long each time); another 4xx will not change by asking again.
+   */
+  private async fetchWithRetries(url: string): Promise<{ response: Response; abort: Deadline }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.tokenEnv) {
       const token = this.env[this.options.tokenEnv];
@@ -60,49 +95,77 @@ export class HttpJsonSource implements IngestSource {
       headers.authorization = `Bearer ${token}`;
     }
     let lastProblem = '';
+    let attempts = 0;
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, this.retryDelayMs * 2 ** (attempt - 1)));
+      attempts++;
+      const deadline = new Deadline(this.options.timeoutMs);
       try {
-        const res = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
-        if (res.ok) return await readCapped(res, this.options.maxBytes, url);
-        lastProblem = `HTTP ${res.status} ${res.statusText}`;
-        await res.body?.cancel();
-        // A client error will not change by asking again; rate limits and server errors may.
-        if (res.status < 500 && res.status !== 429 && res.status !== 408) break;
+        const response = await deadline.run(() => fetch(url, { headers, signal: deadline.signal }));
+        if (response.ok && response.body) {
+          const length = Number(response.headers.get('content-length'));
+          if (length > this.options.maxBytes) {
+            await response.body.cancel();
+            throw tooLarge(url, this.options.maxBytes);
+          }
+          return { response, abort: deadline };
+        }
+        lastProblem = response.ok ? '返回内容为空' : `HTTP ${response.status} ${response.statusText}`;
+        await response.body?.cancel();
+        if (response.ok || (response.status < 500 && response.status !== 429 && response.status !== 408)) break;
       } catch (err) {
         if (err instanceof InputError) throw err;
-        const e = err as Error;
-        lastProblem = e.name === 'TimeoutError' ? `${this.options.timeoutMs} 毫秒内没有响应` : `网络错误：${causeOf(e)}`;
+        lastProblem = deadline.expired ? `${this.options.timeoutMs} 毫秒内没有响应` : `网络错误：${causeOf(err as Error)}`;
       }
     }
-    throw new InputError(url, `请求失败（已尝试 ${this.options.retries + 1} 次）：${lastProblem}`);
+    throw new InputError(url, `请求失败（已尝试 ${attempts} 次）：${lastProblem}`);
+  }
+
+  /**
+   * The next piece of the body, or undefined at its end. Waiting for it is bounded by `timeoutMs`; the time the reader
+   * of the records takes between pieces (writing them to the database) is not counted.
+   */
+  private async nextChunk(body: ReadableStreamDefaultReader<Uint8Array>, deadline: Deadline, url: string): Promise<Uint8Array | undefined> {
+    try {
+      const { done, value } = await deadline.run(() => body.read());
+      return done ? undefined : value;
+    } catch (err) {
+      throw new InputError(
+        url,
+        deadline.expired
+          ? `读取返回内容时 ${this.options.timeoutMs} 毫秒内没有收到数据`
+          : `读取返回内容时连接中断：${causeOf(err as Error)}`,
+      );
+    }
   }
 }
 
-async function readCapped(res: Response, maxBytes: number, url: string): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new InputError(url, `返回内容超过 ${maxBytes} 字节上限（maxBytes）`);
-    chunks.push(chunk);
+/** Aborts a request when one wait (for the response, or for the next piece of its body) takes longer than `ms`. */
+class Deadline {
+  private readonly controller = new AbortController();
+  expired = false;
+
+  constructor(private readonly ms: number) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
-  return Buffer.concat(chunks).toString('utf8');
+
+  async run<T>(wait: () => Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort(new DOMException(`no response in ${this.ms} ms`, 'TimeoutError'));
+    }, this.ms);
+    try {
+      return await wait();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
-function pick(value: unknown, dotted: string): unknown {
-  if (!dotted) return value;
-  let cur = value;
-  for (const key of dotted.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}
-
-function text(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+function tooLarge(url: string, maxBytes: number): InputError {
+  return new InputError(url, `返回内容超过 ${maxBytes} 字节上限（maxBytes）`);
 }
 
 function causeOf(e: Error): string {

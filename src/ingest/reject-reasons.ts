@@ -3,7 +3,13 @@
  * them), so they are never renamed; the Chinese text is what people read.
  */
 export const REJECT_REASONS = {
+  /** Before cell_count: rows with fewer cells than the header. No longer given. */
   malformed_row: '行格式错误',
+  cell_count: '该行的单元格数与表头不符',
+  unclosed_quote: '引号未闭合',
+  line_too_long: '该行超过长度上限',
+  nul_byte: '含空字符（NUL）',
+  too_many_digits: '数值位数过多',
   unknown_unit: '未知单位',
   unknown_indicator: '未知指标',
   empty_value: '数值为空',

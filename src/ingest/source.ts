@@ -13,18 +13,39 @@ export interface RawRecord {
   /** The day as written, or null when the input carries no day (it is then the day being ingested). */
   day: string | null;
   value: string;
-  /** Set by the source when the record is broken in a way only it can see (e.g. too few columns). */
-  malformed?: string;
+  /** The header of the value's column, where the input has one: a rejected cell is found by line and column. */
+  column?: string;
+  /** Set by the source when the row is broken in a way only it can see (wrong number of cells, a stray quote…). */
+  fault?: { reason: RowFault; message: string };
 }
+
+/** Faults of a row's structure, each a reject reason (see reject-reasons.ts). */
+export type RowFault = 'cell_count' | 'unclosed_quote' | 'line_too_long' | 'nul_byte';
 
 export type PercentScale = 'auto' | 'percent' | 'fraction';
 
-/** What a run read, for the run record: which files or URLs, in which encoding and layout. */
+/** What a run read, for the run record: which files or URLs, in which encoding and layout, and what it left aside. */
 export interface InputInfo {
   name: string;
   encoding?: string;
-  format?: string;
-  ignoredColumns?: string[];
+  layout?: 'long' | 'wide';
+  /**
+   * Cells the input held, counted by the source itself: every data row's value cells and ignored cells (a row whose
+   * structure is broken counts the cells its header declares). Unset where the source has no such notion.
+   */
+  cells?: number;
+  ignoredColumns?: IgnoredColumnInfo[];
+}
+
+/** A column not read, with why, and how many cells it held. */
+export interface IgnoredColumnInfo {
+  /** 1-based, as a person counts columns. */
+  column: number;
+  header: string;
+  reason: string;
+  message: string;
+  suggestion?: string;
+  cells: number;
 }
 
 export interface SourceReadContext {

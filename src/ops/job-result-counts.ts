@@ -4,13 +4,14 @@ export type IngestJobResult = ResultOf<'ingest'>;
 /** Or, for a verdict overtaken before it ran, what the runner recorded instead. */
 export type EvaluateJobResult = ResultOf<'evaluate'> | { superseded: string };
 
-export const ROW_OUTCOMES = ['accepted', 'revised', 'unchanged', 'rejected'] as const;
+export const ROW_OUTCOMES = ['accepted', 'revised', 'unchanged', 'duplicates', 'rejected', 'ignored'] as const;
 export type RowOutcome = (typeof ROW_OUTCOMES)[number];
 
-/** Rows of an ingest job by what became of them, summed over its sources. */
+/** Cells of an ingest job by what became of them, summed over its sources. */
 export function ingestRowCounts(result: IngestJobResult): Record<RowOutcome, number> {
-  const counts = { accepted: 0, revised: 0, unchanged: 0, rejected: 0 };
-  for (const source of result) for (const outcome of ROW_OUTCOMES) counts[outcome] += source[outcome];
+  const counts = { accepted: 0, revised: 0, unchanged: 0, duplicates: 0, rejected: 0, ignored: 0 };
+  // A result recorded before duplicates and ignored cells were counted has neither.
+  for (const source of result) for (const outcome of ROW_OUTCOMES) counts[outcome] += source[outcome] ?? 0;
   return counts;
 }
 

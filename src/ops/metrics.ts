@@ -36,7 +36,7 @@ export class OpsMetrics implements JobRunObserver {
     });
     this.ingestRows = new Counter({
       name: 'duban_ingest_rows_total',
-      help: 'Rows taken in by ingest jobs, by outcome (accepted, revised, unchanged, rejected)',
+      help: 'Cells taken in by ingest jobs, by outcome (accepted, revised, unchanged, duplicates, rejected, ignored)',
       labelNames: ['outcome'],
       registers,
     });

@@ -68,15 +68,16 @@ export class CatalogueRepository {
             source_system: eb.ref('excluded.source_system'),
             source_department: eb.ref('excluded.source_department'),
             scope: eb.ref('excluded.scope'),
+            header_aliases: eb.ref('excluded.header_aliases'),
             active: true,
             updated_at: sql`now()`,
           }))
           .where(sql<boolean>`(indicators.name, indicators.unit, indicators.kind, indicators.direction, indicators.formula,
               indicators.alert_value, indicators.benchmark_value, indicators.weight, indicators.source_system,
-              indicators.source_department, indicators.scope, indicators.active)
+              indicators.source_department, indicators.scope, indicators.header_aliases, indicators.active)
             IS DISTINCT FROM (excluded.name, excluded.unit, excluded.kind, excluded.direction, excluded.formula,
               excluded.alert_value, excluded.benchmark_value, excluded.weight, excluded.source_system,
-              excluded.source_department, excluded.scope, true)`),
+              excluded.source_department, excluded.scope, excluded.header_aliases, true)`),
       )
       .returning('code')
       .execute();

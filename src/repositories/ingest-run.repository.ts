@@ -1,12 +1,24 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { IngestRejectRow, IngestRunRow } from '../db/schema';
+import type { IngestIgnoredColumnRow, IngestRejectRow, IngestRunRow } from '../db/schema';
+import type { InputInfo } from '../ingest/source';
 
+/** PostgreSQL text cannot hold a NUL: one read from a broken file is shown as ␀ rather than failing the write. */
+export function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '␀') : text;
+}
+
+/** What became of every cell a run saw: cellsSeen = accepted + revised + unchanged + duplicates + rejected + ignored. */
 export interface RunCounts {
   accepted: number;
   revised: number;
   unchanged: number;
+  /** Equal to another cell of the same unit, indicator and day in the run: taken once. */
+  duplicates: number;
   rejected: number;
+  /** In columns not read (listed in ingest_ignored_columns). */
+  ignored: number;
+  cellsSeen: number;
 }
 
 export class IngestRunRepository {
@@ -21,10 +33,10 @@ export class IngestRunRepository {
     return row.id;
   }
 
-  async succeed(id: number, counts: RunCounts, inputs: unknown[]): Promise<void> {
+  async succeed(id: number, { cellsSeen, ...counts }: RunCounts, inputs: unknown[]): Promise<void> {
     await this.db
       .updateTable('ingest_runs')
-      .set({ ...counts, inputs: JSON.stringify(inputs), status: 'succeeded', finished_at: sql`now()` })
+      .set({ ...counts, cells_seen: cellsSeen, inputs: storable(JSON.stringify(inputs)), status: 'succeeded', finished_at: sql`now()` })
       .where('id', '=', id)
       .execute();
   }
@@ -32,9 +44,32 @@ export class IngestRunRepository {
   async fail(id: number, error: string, inputs: unknown[]): Promise<void> {
     await this.db
       .updateTable('ingest_runs')
-      .set({ error, inputs: JSON.stringify(inputs), status: 'failed', finished_at: sql`now()` })
+      .set({ error: storable(error), inputs: storable(JSON.stringify(inputs)), status: 'failed', finished_at: sql`now()` })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** The columns each input left unread, one row each; returns the cells they held. */
+  async recordIgnoredColumns(runId: number, inputs: InputInfo[]): Promise<number> {
+    const rows = inputs.flatMap((i) =>
+      (i.ignoredColumns ?? []).map((c) => ({
+        run_id: runId,
+        input: i.name,
+        column_no: c.column,
+        header: storable(c.header),
+        reason: c.reason,
+        message: c.message,
+        suggestion: c.suggestion ?? null,
+        cells: c.cells,
+      })),
+    );
+    if (rows.length > 0) await this.db.insertInto('ingest_ignored_columns').values(rows).execute();
+    return rows.reduce((n, r) => n + r.cells, 0);
+  }
+
+  async ignoredColumns(runIds: number[]): Promise<IngestIgnoredColumnRow[]> {
+    if (runIds.length === 0) return [];
+    return this.db.selectFrom('ingest_ignored_columns').selectAll().where('run_id', 'in', runIds).orderBy('run_id').orderBy('id').execute();
   }
 
   /**

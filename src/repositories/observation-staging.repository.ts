@@ -7,14 +7,18 @@ import type { Db } from '../db/database';
 
 /** One row for the staging table: a good value, or a rejected record with its reason. */
 export type StagedRow =
-  | { input: number; line: number | null; raw: string; unitId: number; indicatorId: number; value: string }
-  | { input: number; line: number | null; raw: string; reason: string; message: string };
+  | { input: number; line: number | null; column: string | null; raw: string; unitId: number; indicatorId: number; value: string }
+  | { input: number; line: number | null; column: string | null; raw: string; reason: string; message: string };
 
-/** Of the grouped keys: conflicting ones, ones whose stored value changes, and all the others (kept). */
+/**
+ * Of the grouped keys: conflicting ones, ones whose stored value changes, and all the others (kept); and the cells
+ * that repeat a kept key with an equal value (taken once).
+ */
 export interface GroupedCounts {
   conflicting: number;
   changed: number;
   kept: number;
+  duplicates: number;
 }
 
 export interface MergeCounts {
@@ -37,7 +41,7 @@ export class ObservationStagingRepository {
   async create(): Promise<void> {
     await sql`
       CREATE TEMP TABLE ingest_staging (
-        input smallint NOT NULL, line integer, raw text NOT NULL,
+        input smallint NOT NULL, line integer, column_name text, raw text NOT NULL,
         unit_id integer, indicator_id integer, value numeric, reason text, message text
       ) ON COMMIT DROP`.execute(this.db);
   }
@@ -45,15 +49,15 @@ export class ObservationStagingRepository {
   /** Rows one by one or in batches (arrays), as the source hands them on. */
   async copy(rows: AsyncIterable<StagedRow | readonly StagedRow[]>): Promise<void> {
     const target = this.client.query(
-      copyFrom('COPY ingest_staging (input, line, raw, unit_id, indicator_id, value, reason, message) FROM STDIN'),
+      copyFrom('COPY ingest_staging (input, line, column_name, raw, unit_id, indicator_id, value, reason, message) FROM STDIN'),
     );
     await pipeline(Readable.from(toCopyText(rows), { objectMode: false }), target);
   }
 
   async insertRejects(runId: number, source: string, inputs: string[]): Promise<number> {
     const r = await sql`
-      INSERT INTO ingest_rejects (run_id, source, input, line_no, raw, reason, message)
-      SELECT ${runId}, ${source}, (${inputs}::text[])[s.input + 1], s.line, s.raw, s.reason, s.message
+      INSERT INTO ingest_rejects (run_id, source, input, line_no, column_name, raw, reason, message)
+      SELECT ${runId}, ${source}, (${inputs}::text[])[s.input + 1], s.line, s.column_name, s.raw, s.reason, s.message
       FROM ingest_staging s WHERE s.reason IS NOT NULL`.execute(this.db);
     return Number(r.numAffectedRows ?? 0);
   }
@@ -66,8 +70,8 @@ export class ObservationStagingRepository {
   async group(day: string): Promise<void> {
     await sql`
       CREATE TEMP TABLE ingest_grouped ON COMMIT DROP AS
-      SELECT g.indicator_id, g.unit_id, g.value, g.conflicting, o.value AS old_value, o.run_id AS old_run_id
-      FROM (SELECT indicator_id, unit_id, min(value) AS value, min(value) <> max(value) AS conflicting
+      SELECT g.indicator_id, g.unit_id, g.value, g.conflicting, g.cells, o.value AS old_value, o.run_id AS old_run_id
+      FROM (SELECT indicator_id, unit_id, min(value) AS value, min(value) <> max(value) AS conflicting, count(*)::int AS cells
             FROM ingest_staging WHERE reason IS NULL GROUP BY indicator_id, unit_id) g
       LEFT JOIN observations o ON o.day = ${day}::date AND o.indicator_id = g.indicator_id AND o.unit_id = g.unit_id`.execute(
       this.db,
@@ -79,7 +83,8 @@ export class ObservationStagingRepository {
     const r = await sql<GroupedCounts>`
       SELECT count(*) FILTER (WHERE conflicting)::int AS conflicting,
              count(*) FILTER (WHERE NOT conflicting AND old_value <> value)::int AS changed,
-             count(*) FILTER (WHERE NOT conflicting)::int AS kept
+             count(*) FILTER (WHERE NOT conflicting)::int AS kept,
+             coalesce(sum(cells - 1) FILTER (WHERE NOT conflicting), 0)::int AS duplicates
       FROM ingest_grouped`.execute(this.db);
     return r.rows[0]!;
   }
@@ -94,8 +99,8 @@ export class ObservationStagingRepository {
         FROM ingest_staging s
         JOIN ingest_grouped g ON g.indicator_id = s.indicator_id AND g.unit_id = s.unit_id AND g.conflicting
         WHERE s.reason IS NULL)
-      INSERT INTO ingest_rejects (run_id, source, input, line_no, raw, reason, message)
-      SELECT ${runId}, ${source}, (${inputs}::text[])[c.input + 1], c.line, c.raw, 'conflicting_duplicate',
+      INSERT INTO ingest_rejects (run_id, source, input, line_no, column_name, raw, reason, message)
+      SELECT ${runId}, ${source}, (${inputs}::text[])[c.input + 1], c.line, c.column_name, c.raw, 'conflicting_duplicate',
              u.name || ' ' || i.name || ' 在同一批次中有不同数值：' || c.seen || '，均未采用'
       FROM c JOIN units u ON u.id = c.unit_id JOIN indicators i ON i.id = c.indicator_id`.execute(this.db);
     return Number(r.numAffectedRows ?? 0);
@@ -154,15 +159,19 @@ function isBatch(item: StagedRow | readonly StagedRow[]): item is readonly Stage
 
 function copyLine(r: StagedRow): string {
   const line = r.line === null ? NULL : String(r.line);
+  // The column is wanted only to place a rejected cell; a good row's is not sent (a million rows, a million strings).
   return 'reason' in r
-    ? `${r.input}\t${line}\t${escapeCopy(r.raw)}\t${NULL}\t${NULL}\t${NULL}\t${escapeCopy(r.reason)}\t${escapeCopy(r.message)}\n`
-    : `${r.input}\t${line}\t${escapeCopy(r.raw)}\t${r.unitId}\t${r.indicatorId}\t${r.value}\t${NULL}\t${NULL}\n`;
+    ? `${r.input}\t${line}\t${r.column === null ? NULL : escapeCopy(r.column)}\t${escapeCopy(r.raw)}\t${NULL}\t${NULL}\t${NULL}\t${escapeCopy(r.reason)}\t${escapeCopy(r.message)}\n`
+    : `${r.input}\t${line}\t${NULL}\t${escapeCopy(r.raw)}\t${r.unitId}\t${r.indicatorId}\t${r.value}\t${NULL}\t${NULL}\n`;
 }
 
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
 
-/** COPY text format: backslash, tab and line breaks must be escaped inside a field. */
+/**
+ * COPY text format: backslash, tab and line breaks must be escaped inside a field. A NUL cannot be stored in text at
+ * all: it is shown as ␀ (the rows holding one are rejected for it before they get here).
+ */
 export function escapeCopy(text: string): string {
   if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return text.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '␀'));
 }

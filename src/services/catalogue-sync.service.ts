@@ -44,6 +44,7 @@ export async function syncCatalogue(db: Db, config: Pick<DubanConfig, 'units' | 
         source_system: i.source,
         source_department: i.sourceDepartment ?? null,
         scope: JSON.stringify(i.scope),
+        header_aliases: i.headerAliases,
       })),
     );
     const indicatorsDeactivated = await repo.deactivateIndicatorsExcept(config.indicators.map((i) => i.code));

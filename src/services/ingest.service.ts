@@ -9,9 +9,9 @@ import { Catalogue } from '../ingest/catalogue';
 import { crashPoint } from '../crash-points';
 import { createSource } from '../ingest/create-source';
 import { CsvSource } from '../ingest/csv-source';
-import type { IngestRejectRow } from '../db/schema';
+import type { IngestIgnoredColumnRow, IngestRejectRow } from '../db/schema';
 import { validateRecord, ValidationContext } from '../ingest/row-validator';
-import type { IngestSource, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
+import { IngestSource, InputError, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
 import type { Logger } from '../logger';
 import { CatalogueRepository } from '../repositories/catalogue.repository';
 import { IngestRunRepository, RunCounts } from '../repositories/ingest-run.repository';
@@ -26,6 +26,9 @@ export interface SourceRunResult extends RunCounts {
   error?: string;
   inputs: InputInfo[];
 }
+
+/** One run, or every run of a day. */
+type RunPick = { runId?: number; day?: Day };
 
 export interface IngestDeps {
   db: Db;
@@ -89,9 +92,10 @@ export class IngestService {
           path: path.resolve(pick.file),
           pattern: '*',
           encoding: base?.encoding ?? 'auto',
-          format: base?.format ?? 'auto',
+          layout: base?.layout ?? 'auto',
           delimiter: base?.delimiter ?? ',',
           percentScale: base?.percentScale ?? 'auto',
+          maxLineLength: base?.maxLineLength,
         }),
       ];
     }
@@ -99,9 +103,18 @@ export class IngestService {
   }
 
   /** The rows rejected by these runs, or by every run of `day`, in run and line order. */
-  async rejects(pick: { runId?: number; day?: Day }, limit: number): Promise<IngestRejectRow[]> {
-    const runIds = pick.runId !== undefined ? [pick.runId] : pick.day ? (await this.runs.forDay(pick.day)).map((r) => r.id) : [];
-    return this.runs.rejects(runIds, limit);
+  async rejects(pick: RunPick, limit: number): Promise<IngestRejectRow[]> {
+    return this.runs.rejects(await this.runIds(pick), limit);
+  }
+
+  /** The columns left unread by these runs, or by every run of `day`. */
+  async ignoredColumns(pick: RunPick): Promise<IngestIgnoredColumnRow[]> {
+    return this.runs.ignoredColumns(await this.runIds(pick));
+  }
+
+  private async runIds(pick: RunPick): Promise<number[]> {
+    if (pick.runId !== undefined) return [pick.runId];
+    return pick.day ? (await this.runs.forDay(pick.day)).map((r) => r.id) : [];
   }
 
   async loadCatalogue(): Promise<Catalogue> {
@@ -115,6 +128,7 @@ export class IngestService {
         name: i.name,
         unit: i.unit,
         kind: i.kind,
+        headerAliases: i.header_aliases,
         alert: i.alert_value === null ? null : Number(i.alert_value),
         benchmark: i.benchmark_value === null ? null : Number(i.benchmark_value),
       })),
@@ -139,7 +153,8 @@ export class IngestService {
         if (interrupted > 0) log.warn({ runId, interrupted }, 'earlier runs of this day were cut off mid-run; marked failed');
         const staging = new ObservationStagingRepository(client, tx);
         await staging.create();
-        await staging.copy(isBatched(source) ? stageBatches(source.readBatches(ctx), validation) : stage(source.read(ctx), validation));
+        const tally = { records: 0 };
+        await staging.copy(isBatched(source) ? stageBatches(source.readBatches(ctx), validation, tally) : stage(source.read(ctx), validation, tally));
         const names = ctx.inputs.map((i) => i.name);
         let rejected = await staging.insertRejects(runId, source.name, names);
         await staging.group(day);
@@ -148,7 +163,8 @@ export class IngestService {
         crashPoint('ingest.staged');
         const merged = await staging.merge(runId, day, grouped);
         if (merged.accepted + merged.revised > 0) await recordValues(client, tx, { runId, day, source: source.name, revised: merged.revised });
-        const result = { ...merged, rejected };
+        const ignored = await new IngestRunRepository(tx).recordIgnoredColumns(runId, ctx.inputs);
+        const result: RunCounts = { ...merged, duplicates: grouped.duplicates, rejected, ignored, cellsSeen: cellsSeen(ctx.inputs, tally.records) };
         await new IngestRunRepository(tx).succeed(runId, result, ctx.inputs);
         return result;
       });
@@ -156,12 +172,33 @@ export class IngestService {
       log.info({ runId, ...counts }, 'ingest run succeeded');
       return { runId, source: source.name, status: 'succeeded', inputs: ctx.inputs, ...counts };
     } catch (err) {
-      const error = (err as Error).message;
+      const error = describeFailure(err);
+      // An input's own fault is the county office's to fix; anything else is logged whole for the operator.
+      if (err instanceof InputError) log.warn({ runId, error }, 'ingest run failed');
+      else log.error({ runId, err }, 'ingest run failed');
       await this.runs.fail(runId, error, ctx.inputs);
-      log.error({ runId, err }, 'ingest run failed');
-      return { runId, source: source.name, status: 'failed', error, inputs: ctx.inputs, accepted: 0, revised: 0, unchanged: 0, rejected: 0 };
+      return { runId, source: source.name, status: 'failed', error, inputs: ctx.inputs, ...NO_COUNTS };
     }
   }
+}
+
+const NO_COUNTS: RunCounts = { accepted: 0, revised: 0, unchanged: 0, duplicates: 0, rejected: 0, ignored: 0, cellsSeen: 0 };
+
+/**
+ * Cells the inputs held. A CSV counts its own (rows × the cells its header declares), so that the sum of what became
+ * of them — kept, rejected, ignored — is checked against a count made apart from it; other sources give one cell per
+ * record.
+ */
+function cellsSeen(inputs: InputInfo[], records: number): number {
+  return inputs.every((i) => i.cells !== undefined) ? inputs.reduce((n, i) => n + i.cells!, 0) : records;
+}
+
+/** What a person is told when a run fails: the input's own message, or a plain sentence (never a bare driver error). */
+function describeFailure(err: unknown): string {
+  if (err instanceof InputError) return err.message;
+  const e = err as { code?: string; message?: string };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  return `采集未完成，未写入任何数据：内部错误${code ? `（${code}）` : ''}，详情见日志。请联系运维人员。`;
 }
 
 /**
@@ -173,20 +210,27 @@ async function recordValues(client: pg.PoolClient, tx: Db, run: { runId: number;
   await appendInOpenTransaction(tx, [{ type: 'values_recorded', actor: 'duban', payload: { ...run, ...fingerprint } }]);
 }
 
-async function* stage(records: AsyncIterable<RawRecord>, ctx: ValidationContext): AsyncGenerator<StagedRow> {
-  for await (const r of records) yield staged(r, ctx);
+async function* stage(records: AsyncIterable<RawRecord>, ctx: ValidationContext, tally: { records: number }): AsyncGenerator<StagedRow> {
+  for await (const r of records) {
+    tally.records++;
+    yield staged(r, ctx);
+  }
 }
 
 /** The same rows, a batch at a time: per-row async iteration costs more than validating the row. */
-async function* stageBatches(batches: AsyncIterable<RawRecord[]>, ctx: ValidationContext): AsyncGenerator<StagedRow[]> {
-  for await (const records of batches) yield records.map((r) => staged(r, ctx));
+async function* stageBatches(batches: AsyncIterable<RawRecord[]>, ctx: ValidationContext, tally: { records: number }): AsyncGenerator<StagedRow[]> {
+  for await (const records of batches) {
+    tally.records += records.length;
+    yield records.map((r) => staged(r, ctx));
+  }
 }
 
 function staged(r: RawRecord, ctx: ValidationContext): StagedRow {
   const v = validateRecord(r, ctx);
+  const column = r.column ?? null;
   return v.ok
-    ? { input: r.input, line: r.line, raw: r.raw, unitId: v.unitId, indicatorId: v.indicatorId, value: v.value }
-    : { input: r.input, line: r.line, raw: r.raw, reason: v.reason, message: v.message };
+    ? { input: r.input, line: r.line, column, raw: r.raw, unitId: v.unitId, indicatorId: v.indicatorId, value: v.value }
+    : { input: r.input, line: r.line, column, raw: r.raw, reason: v.reason, message: v.message };
 }
 
 /** A source that can also hand on its records in batches (CsvSource does). */

@@ -23,15 +23,17 @@ export interface IngestFixture {
   writeCsv(name: string, lines: string[], encoding?: 'utf-8' | 'utf-8-bom' | 'gbk'): string;
   csvSource(path: string, overrides?: Partial<CsvSourceConfig>): CsvSource;
   observations(day: string): Promise<Record<string, string>>;
-  rejects(runId: number): Promise<Array<{ line_no: number | null; raw: string; reason: string; message: string; input: string }>>;
+  rejects(runId: number): Promise<Array<{ line_no: number | null; column_name: string | null; raw: string; reason: string; message: string; input: string }>>;
   close(): Promise<void>;
 }
 
-export async function ingestFixture(label: string): Promise<IngestFixture> {
+/** `today`: the day the ingest stands on (default TODAY); no value may be for a day after it. */
+export async function ingestFixture(label: string, opts: { today?: Date } = {}): Promise<IngestFixture> {
   const db = await createTestDatabase(label);
   const config = { ...loadConfig(), sources: [] };
   await syncCatalogue(db.db, config);
-  const service = new IngestService({ db: db.db, pool: db.pool, config, logger: silentLogger, now: () => TODAY });
+  const today = opts.today ?? TODAY;
+  const service = new IngestService({ db: db.db, pool: db.pool, config, logger: silentLogger, now: () => today });
   const dir = tempDir();
   return {
     db,
@@ -45,7 +47,7 @@ export async function ingestFixture(label: string): Promise<IngestFixture> {
       return dir.file(name);
     },
     csvSource(path, overrides = {}) {
-      return new CsvSource({ name: 'csv', path, pattern: '*', encoding: 'auto', format: 'auto', delimiter: ',', percentScale: 'auto', ...overrides });
+      return new CsvSource({ name: 'csv', path, pattern: '*', encoding: 'auto', delimiter: ',', percentScale: 'auto', ...overrides });
     },
     async observations(day) {
       const rows = await db.db
@@ -60,7 +62,7 @@ export async function ingestFixture(label: string): Promise<IngestFixture> {
     async rejects(runId) {
       return db.db
         .selectFrom('ingest_rejects')
-        .select(['line_no', 'raw', 'reason', 'message', 'input'])
+        .select(['line_no', 'column_name', 'raw', 'reason', 'message', 'input'])
         .where('run_id', '=', runId)
         .orderBy('line_no')
         .orderBy('id')

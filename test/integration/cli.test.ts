@@ -26,7 +26,8 @@ describe('duban CLI', () => {
 
     const printed = await duban('--config', config.file, 'ingest', '--day', '2026-11-26', '--file', file);
     expect(printed).toMatch(/采集日期 2026-11-26/);
-    expect(printed).toMatch(/file\s+1\s+成功\s+1\s+0\s+0\s+1/);
+    // 单元格 2 = 新增 1 + 修订 0 + 未变 0 + 重复 0 + 拒收 1 + 忽略 0
+    expect(printed).toMatch(/file\s+1\s+成功\s+2\s+1\s+0\s+0\s+0\s+1\s+0/);
     expect(printed).toContain('duban rejects --run 1');
 
     const rejects = await duban('--config', config.file, 'rejects', '--run', '1');
@@ -35,7 +36,10 @@ describe('duban CLI', () => {
     expect(rejects).toContain(file);
 
     const json = JSON.parse(await duban('--config', config.file, 'rejects', '--day', '2026-11-26', '--format', 'json'));
-    expect(json).toEqual([expect.objectContaining({ run_id: 1, line_no: 3, reason: 'not_numeric', raw: '宁国市,好评率,2026-11-26,百分百' })]);
+    expect(json).toEqual({
+      rejects: [expect.objectContaining({ run_id: 1, line_no: 3, column_name: '数值', reason: 'not_numeric', raw: '宁国市,好评率,2026-11-26,百分百' })],
+      ignoredColumns: [],
+    });
 
     const status = await duban('migrate', 'status');
     expect(status).toMatch(/Z\s+20261127T173000000Z-foundation/);

@@ -90,7 +90,7 @@ async function ingest(w: World, day: Day, row: Partial<Record<string, string>>):
   if (present.length === 0) return;
   const file = dir.file(`${files++}.csv`);
   writeFileSync(file, ['单位,指标,数值', ...present.map((u) => `${u.name},全程网办率,${row[u.code]}`)].join('\n'));
-  const source = new CsvSource({ name: 'csv', path: file, pattern: '*', encoding: 'auto', format: 'auto', delimiter: ',', percentScale: 'auto' });
+  const source = new CsvSource({ name: 'csv', path: file, pattern: '*', encoding: 'auto', delimiter: ',', percentScale: 'auto' });
   const [r] = await w.ingest.ingestDay(day, { trigger: 'test', sources: [source] });
   if (r!.status !== 'succeeded') throw new Error(r!.error);
 }

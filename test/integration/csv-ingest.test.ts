@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { ingestFixture, IngestFixture } from '../helpers/ingest-fixture';
 
 const DAY = '2026-11-26';
@@ -24,7 +24,7 @@ describe('CSV ingest into the real database', () => {
     ]);
     const r = await ingest(file);
     expect(r).toMatchObject({ status: 'succeeded', accepted: 3, revised: 0, unchanged: 0, rejected: 0 });
-    expect(r.inputs[0]).toMatchObject({ encoding: 'utf-8', format: 'long' });
+    expect(r.inputs[0]).toMatchObject({ encoding: 'utf-8', layout: 'long' });
     const obs = await f.observations(DAY);
     expect(obs['ningguo/full_online_rate']).toBe('99.5');
     expect(obs['ningguo/satisfaction_rate']).toBe('99.8');
@@ -38,7 +38,7 @@ describe('CSV ingest into the real database', () => {
       'gbk',
     );
     const r = await ingest(file);
-    expect(r.inputs[0]).toMatchObject({ encoding: 'gbk', format: 'wide', ignoredColumns: ['备注'] });
+    expect(r.inputs[0]).toMatchObject({ encoding: 'gbk', layout: 'wide', ignoredColumns: [{ column: 5, header: '备注', reason: 'unknown_indicator', cells: 2 }] });
     // Three of the four values were ingested before with other values (99.5, 99.8, 98.25): each is a revision.
     expect(r).toMatchObject({ status: 'succeeded', accepted: 1, revised: 3, unchanged: 0, rejected: 0 });
     const obs = await f.observations(DAY);
@@ -50,7 +50,7 @@ describe('CSV ingest into the real database', () => {
     const file = f.writeCsv('bom.csv', ['单位,指标,日期,数值', `泾县,按时办结率,${DAY},100`, `绩溪县,12345 按时办结率,${DAY},99.2`], 'utf-8-bom');
     const r = await ingest(file);
     expect(r).toMatchObject({ status: 'succeeded', accepted: 2, rejected: 0 });
-    expect(r.inputs[0]).toMatchObject({ encoding: 'utf-8', format: 'long' });
+    expect(r.inputs[0]).toMatchObject({ encoding: 'utf-8', layout: 'long' });
     const obs = await f.observations(DAY);
     expect(obs['jingxian/on_time_completion_rate']).toBe('100');
     expect(obs['jixi/hotline_on_time_rate']).toBe('99.2');
@@ -127,7 +127,7 @@ describe('CSV ingest into the real database', () => {
       [9, 'future_day'],
       [10, 'wrong_day'],
       [11, 'bad_day'],
-      [12, 'malformed_row'],
+      [12, 'cell_count'],
       [13, 'conflicting_duplicate'],
       [14, 'conflicting_duplicate'],
       [17, 'not_finite'],
@@ -156,7 +156,7 @@ describe('CSV ingest into the real database', () => {
     ['a file that is not valid UTF-8 although declared so', () => f.writeCsv('bad-utf8.csv', ['单位,指标,数值', '宁国市,好评率,99'], 'gbk'), '不是有效的 UTF-8 编码'],
     ['a file without a recognisable header', () => f.writeCsv('noheader.csv', ['名称,数量', '宁国市,99']), '无法识别表头'],
     ['an empty file', () => f.writeCsv('empty.csv', []), '文件为空'],
-    ['a file with a broken quote', () => f.writeCsv('quote.csv', ['unit,indicator,value', 'ningguo,"full_online_rate,99']), 'CSV 格式错误'],
+    ['a workbook saved as .csv', () => f.writeCsv('book.csv', ['PK\u0003\u0004 workbook']), '不是 CSV 文件：这是 Excel 工作簿'],
   ])('fails the run and writes nothing for %s', async (_what, makePath, message) => {
     const path = makePath();
     const before = await f.db.db.selectFrom('observations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -174,10 +174,18 @@ describe('CSV ingest into the real database', () => {
   it('rolls back rows already read when a file breaks half-way', async () => {
     const lines = ['unit,indicator,day,value'];
     for (let i = 0; i < 5000; i++) lines.push(`guangde,full_online_rate,${DAY},99`);
-    lines.push('guangde,"broken');
-    const r = await ingest(f.writeCsv('late-break.csv', lines));
+    const file = f.writeCsv('late-break.csv', lines);
+    // Bytes that are not UTF-8, far into a file taken as UTF-8: the input cannot be read as a whole.
+    appendFileSync(file, Buffer.from([0x0a, 0xff, 0xfe, 0x0a]));
+    const r = await ingest(file, { encoding: 'utf-8' });
     expect(r.status).toBe('failed');
     expect((await f.observations(DAY))['guangde/full_online_rate']).toBeUndefined();
+  });
+
+  it('rejects the row of a quote that never closes, and reads the rows after it', async () => {
+    const r = await ingest(f.writeCsv('quote.csv', ['unit,indicator,value', 'ningguo,"full_online_rate,99', 'jingxian,zero_visit_ratio,91.25']));
+    expect(r).toMatchObject({ status: 'succeeded', accepted: 1, rejected: 1, cellsSeen: 2 });
+    expect(await f.rejects(r.runId)).toMatchObject([{ line_no: 2, reason: 'unclosed_quote', column_name: 'value' }]);
   });
 
   it('reads a drop folder: the files of the day by pattern, and says so when there are none', async () => {

@@ -62,7 +62,7 @@ beforeAll(async () => {
   const csv = (day: string, rows: string[], name: string) => {
     const file = dir.file(`${name}.csv`);
     writeFileSync(file, ['单位,指标,数值', ...rows].join('\n'));
-    return new CsvSource({ name: 'county-csv', path: file, pattern: '*', encoding: 'auto', format: 'auto', delimiter: ',', percentScale: 'auto' });
+    return new CsvSource({ name: 'county-csv', path: file, pattern: '*', encoding: 'auto', delimiter: ',', percentScale: 'auto' });
   };
   for (const [day, rows] of DAYS) {
     const [r] = await ingest.ingestDay(day, { trigger: 'test', sources: [csv(day, rows, day)] });

@@ -41,7 +41,7 @@ async function prepared(label: string): Promise<TestDatabase> {
   for (const [day, rows] of DAYS) {
     const file = dir.file(`${day}.csv`);
     writeFileSync(file, ['单位,指标,数值', ...rows].join('\n'));
-    const source = new CsvSource({ name: 'county-csv', path: file, pattern: '*', encoding: 'auto', format: 'auto', delimiter: ',', percentScale: 'auto' });
+    const source = new CsvSource({ name: 'county-csv', path: file, pattern: '*', encoding: 'auto', delimiter: ',', percentScale: 'auto' });
     const [r] = await ingest.ingestDay(day, { trigger: 'test', sources: [source] });
     expect(r!.status).toBe('succeeded');
   }

@@ -11,7 +11,8 @@ import { ingestFixture, ingestRows, silentLogger } from '../helpers/ingest-fixtu
 
 /** One database per case: each starts from the shipped catalogue and rules, with nothing judged. */
 async function fresh(label: string) {
-  const f = await ingestFixture(label);
+  // The histories run into December: the ingest stands after them (no value may be for a day still to come).
+  const f = await ingestFixture(label, { today: new Date('2026-12-31T04:00:00Z') });
   await new RulesService(f.db.db).apply(f.config.rules, { by: 'test', reason: '初始规则', effectiveFrom: '2026-01-01' });
   const evaluation = new EvaluationService({ db: f.db.db, config: f.config, logger: silentLogger });
   const problems = new ProblemService({ db: f.db.db, config: f.config, logger: silentLogger });

@@ -1,4 +1,4 @@
-import { parseDecimal, shiftDecimal } from '../../src/domain/decimal-value';
+import { compareDecimal, parseDecimal, shiftDecimal } from '../../src/domain/decimal-value';
 
 describe('parseDecimal', () => {
   it.each([
@@ -12,6 +12,12 @@ describe('parseDecimal', () => {
     ['-3.10', '-3.1', false],
     ['1,234.5', '1234.5', false],
     ['1e2', '100', false],
+    ['1e-7', '0.0000001', false],
+    ['1E-7%', '0.0000001', true],
+    ['0.1e1', '1', false],
+    ['-2.5e-3', '-0.0025', false],
+    ['99.99999999999999999', '99.99999999999999999', false],
+    ['1' + '0'.repeat(29), '1' + '0'.repeat(29), false],
     ['007', '7', false],
   ])('reads %p as %p', (input, value, pct) => {
     expect(parseDecimal(input)).toEqual({ ok: true, value, hadPercentSign: pct });
@@ -24,7 +30,10 @@ describe('parseDecimal', () => {
     ['Infinity', 'not_finite'],
     ['-inf', 'not_finite'],
     ['#DIV/0!', 'not_finite'],
-    ['1e999', 'not_finite'],
+    ['1e999', 'too_many_digits'],
+    ['1e-61', 'too_many_digits'],
+    ['1' + '0'.repeat(30), 'too_many_digits'],
+    ['0.' + '3'.repeat(20_000), 'too_many_digits'],
     ['abc', 'not_numeric'],
     ['#N/A', 'not_numeric'],
     ['99.5.1', 'not_numeric'],
@@ -46,5 +55,19 @@ describe('shiftDecimal', () => {
     ['99.5', -2, '0.995'],
   ])('%p shifted by %p is %p, exactly', (value, places, expected) => {
     expect(shiftDecimal(value, places)).toBe(expected);
+  });
+});
+
+describe('compareDecimal', () => {
+  it.each([
+    ['100.00000000000000001', '100', 1],
+    ['99.99999999999999999', '100', -1],
+    ['100', '100.000', 0],
+    ['-1', '0.5', -1],
+    ['-2', '-1', -1],
+    ['0.0000001', '0', 1],
+    ['10', '9.99', 1],
+  ])('%p against %p', (a, b, sign) => {
+    expect(Math.sign(compareDecimal(a, b))).toBe(sign);
   });
 });

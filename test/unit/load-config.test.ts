@@ -87,7 +87,7 @@ describe('loadConfig', () => {
   it('checks the rules against the catalogue', () => {
     const dir = configWith({ 'rules.yaml': (t) => t.replace('indicators: [on_time_completion_rate]', 'indicators: [on_time_rate]') });
     const err = errorOf(() => loadConfig(dir.file('duban.yaml')));
-    expect(err.message).toMatch(/rules\.yaml \(rules\[2\]\.indicators\[0\]\): 指标“on_time_rate”不在指标目录中/);
+    expect(err.message).toMatch(/rules\.yaml:\d+ \(rules\[2\]\.indicators\[0\]\): 指标“on_time_rate”不在指标目录中/);
     dir.remove();
     expect(loadConfig().rules.map((r) => r.kind)).toEqual(expect.arrayContaining(['threshold', 'change', 'baseline', 'missing', 'rank']));
   });

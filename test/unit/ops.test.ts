@@ -21,11 +21,11 @@ describe('the ops section of duban.yaml', () => {
 describe('counts from job results', () => {
   it('sums an ingest job’s rows over its sources', () => {
     const result: IngestJobResult = [
-      { source: 'demo', runId: 1, accepted: 80, revised: 2, unchanged: 5, rejected: 1 },
-      { source: 'csv', runId: 2, accepted: 10, revised: 0, unchanged: 3, rejected: 4 },
+      { source: 'demo', runId: 1, accepted: 80, revised: 2, unchanged: 5, duplicates: 0, rejected: 1, ignored: 0, cellsSeen: 88, inputs: [] },
+      { source: 'csv', runId: 2, accepted: 10, revised: 0, unchanged: 3, duplicates: 2, rejected: 4, ignored: 6, cellsSeen: 25, inputs: [] },
     ];
-    expect(ingestRowCounts(result)).toEqual({ accepted: 90, revised: 2, unchanged: 8, rejected: 5 });
-    expect(ingestRowCounts([])).toEqual({ accepted: 0, revised: 0, unchanged: 0, rejected: 0 });
+    expect(ingestRowCounts(result)).toEqual({ accepted: 90, revised: 2, unchanged: 8, duplicates: 2, rejected: 5, ignored: 6 });
+    expect(ingestRowCounts([])).toEqual({ accepted: 0, revised: 0, unchanged: 0, duplicates: 0, rejected: 0, ignored: 0 });
   });
 
   it('counts only the anomalies an evaluation newly recorded, by the severity of their rule', () => {

@@ -43,7 +43,7 @@ describe('validateRecord', () => {
   });
 
   it.each<[string, Partial<RawRecord>, string]>([
-    ['malformed_row', { malformed: '只有 2 列，表头有 4 列' }, '只有 2 列'],
+    ['cell_count', { fault: { reason: 'cell_count', message: '该行有 2 个单元格，表头有 4 个' } }, '该行有 2 个单元格'],
     ['unknown_unit', { unit: '火星市' }, '火星市'],
     ['unknown_indicator', { indicator: '幸福指数' }, '幸福指数'],
     ['empty_value', { value: '' }, '为空'],
