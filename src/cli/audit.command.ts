@@ -13,11 +13,11 @@ import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { dayIn, parseDay } from '../domain/day';
 import { describeBreak } from '../domain/ledger-chain';
 import { eventLabel } from '../domain/ledger-events';
-import { PROBLEM_STATES } from '../domain/problem-state';
 import { ExportFormat, writeTable } from '../export/table-export';
 import type { EventFilter } from '../repositories/audit.repository';
 import { table } from './output';
 import { parseId } from './parse-id';
+import { indicatorCode, problemState, unitCode } from './names';
 import { withApp } from './with-app';
 
 export function auditCommand(): Command {
@@ -81,17 +81,21 @@ export function auditCommand(): Command {
   cmd
     .command('log')
     .description('查询台账事件（规则版本、问题的每一次变化），可按单位、指标、问题、状态、日期筛选')
-    .option('--unit <code>', '单位或责任单位代码')
-    .option('--indicator <code>', '指标代码')
+    .option('--unit <name>', '单位或责任单位（名称、代码或别名）')
+    .option('--indicator <name>', '指标（名称或代码）')
     .option('--problem <id>', '问题编号', parseId)
-    .addOption(new Option('--state <state>', '问题当前状态').choices(PROBLEM_STATES))
+    .addOption(new Option('--state <state>', '问题当前状态（名称或代码，如 整改中）').argParser(problemState))
     .option('--from <YYYY-MM-DD>', '从哪天', parseDay)
     .option('--to <YYYY-MM-DD>', '到哪天', parseDay)
     .addOption(new Option('--format <format>', '格式').choices(['table', 'csv', 'json', 'xlsx']).default('table'))
     .option('--out <file>', '输出文件（csv、json、xlsx 必填）')
     .action(async (opts: Omit<EventFilter, 'timezone'> & { format: ExportFormat | 'table'; out?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const events = await app.services.audit.events(opts);
+        const events = await app.services.audit.events({
+          ...opts,
+          unit: opts.unit === undefined ? undefined : unitCode(app.config, opts.unit),
+          indicator: opts.indicator === undefined ? undefined : indicatorCode(app.config, opts.indicator),
+        });
         const headers = ['序号', '时间', '事件', '操作人', '问题', '单位', '指标', '规则', '内容'];
         const rows = events.map((e) => [
           e.seq,

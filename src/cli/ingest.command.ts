@@ -8,7 +8,7 @@ import { withApp } from './with-app';
 
 export function ingestCommand(): Command {
   return new Command('ingest')
-    .description('采集某一天的数据，并随即评估、对账、发出预警（与守护进程的 ingest 步骤相同的代码）；打印新增、修订、未变、拒收条数')
+    .description('采集某一天的数据，并随即评估、对账、发出预警（与守护进程的 ingest 步骤相同的代码）；打印每个数据源的单元格数及其去向（新增、修订、未变、重复、拒收、忽略）')
     .requiredOption('--day <YYYY-MM-DD>', '采集哪一天的数据', parseDay)
     .option('--source <name>', '只采集这个数据源（默认：配置中的全部数据源）')
     .addOption(new Option('--file <path>', '采集这个 CSV 文件（可与 --source 一起用，沿用该源的编码等设置）'))

@@ -7,6 +7,7 @@ import { isoWeekOf, parseIsoWeek } from '../domain/iso-week';
 import { table } from './output';
 import { runStep } from './run-step';
 import { describeOutcome } from './step-report';
+import { unitCode } from './names';
 import { withApp } from './with-app';
 
 const STATUS_LABELS = { pending: '待发送', delivered: '已送达', failed: '发送失败' } as const;
@@ -17,14 +18,14 @@ export function lettersCommand(): Command {
   cmd
     .command('preview')
     .description('预览某单位某周的交办函（不发送，不改变任何状态）')
-    .requiredOption('--unit <code>', '单位代码')
+    .requiredOption('--unit <name>', '单位（名称、代码或别名）')
     .option('--week <YYYY-Www>', 'ISO 周，如 2026-W48（默认本周）', parseIsoWeek)
     .option('--html <file>', '把 HTML 正文写入文件，可用浏览器打开')
     .option('--text', '打印纯文本正文')
     .action(async (opts: { unit: string; week?: string; html?: string; text?: boolean }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const week = opts.week ?? currentWeek(app);
-        const p = await app.services.letters.preview(week, opts.unit);
+        const p = await app.services.letters.preview(week, unitCode(app.config, opts.unit));
         console.log(`函号：${p.letterNo}${p.issued ? '（已发出，以下为发件箱中的原文）' : '（预览，发送时按当时顺序编号）'}`);
         if (!p.issued && !p.due) console.log('该单位本周没有在办问题，按配置不发交办函。');
         console.log(`收件人：${p.to.join('、') || '（无地址）'}`);
@@ -62,11 +63,11 @@ export function lettersCommand(): Command {
     .command('list')
     .description('列出某周发出的交办函及其投递状态')
     .option('--week <YYYY-Www>', 'ISO 周（默认本周）', parseIsoWeek)
-    .option('--unit <code>', '只看某单位')
+    .option('--unit <name>', '只看某单位（名称、代码或别名）')
     .action(async (opts: { week?: string; unit?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const week = opts.week ?? currentWeek(app);
-        const rows = await app.services.letters.list(week, opts.unit);
+        const rows = await app.services.letters.list(week, opts.unit === undefined ? undefined : unitCode(app.config, opts.unit));
         if (rows.length === 0) {
           console.log(`${week} 没有交办函。`);
           return;

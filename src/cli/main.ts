@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config-error';
 import { auditCommand } from './audit.command';
 import { dbCommand } from './db.command';
 import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { lettersCommand } from './letters.command';
+import { inChinese } from './chinese-commander';
 import { migrateCommand } from './migrate.command';
+import { UsageError } from './names';
 import { outboxCommand } from './outbox.command';
 import { problemsCommand } from './problems.command';
 import { reconcileCommand } from './reconcile.command';
@@ -16,10 +18,9 @@ import { rulesCommand } from './rules.command';
 import { startCommand } from './start.command';
 
 export function buildProgram(): Command {
-  return new Command('duban')
+  const program = new Command('duban')
     .description('督办：政务服务指标日监测、周交办、对账销号')
     .option('--config <path>', '主配置文件（默认 config/duban.yaml，或环境变量 DUBAN_CONFIG）')
-    .showHelpAfterError()
     .addCommand(migrateCommand())
     .addCommand(dbCommand())
     .addCommand(ingestCommand())
@@ -33,15 +34,23 @@ export function buildProgram(): Command {
     .addCommand(outboxCommand())
     .addCommand(auditCommand())
     .addCommand(startCommand());
+  // Help and commander's own errors in Chinese, on every command (added last, so that it reaches them all).
+  return inChinese(program);
 }
 
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
+      // commander has printed its own message (in Chinese): help asked for is a success, anything else a usage error.
+      if (err instanceof CommanderError) {
+        process.exitCode = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2;
+        return;
+      }
       // Operators get the message, not a stack trace; LOG_LEVEL=debug shows the rest.
       console.error(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
       if (process.env.LOG_LEVEL === 'debug') console.error(err);
-      process.exitCode = 1;
+      // 2: the command line was wrong (an unknown name, a bad argument); 1: the command failed.
+      process.exitCode = err instanceof UsageError ? err.exitCode : 1;
     });
 }

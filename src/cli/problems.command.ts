@@ -4,6 +4,7 @@ import { ESCALATION_LABELS } from '../domain/problem-deadline';
 import { PROBLEM_STATES, ProblemState, STATE_LABELS } from '../domain/problem-state';
 import { describeMove, ManualAction } from '../services/problem-action.service';
 import { table } from './output';
+import { indicatorCode, problemState, unitCode } from './names';
 import { parseId } from './parse-id';
 import { withApp } from './with-app';
 
@@ -15,12 +16,16 @@ export function problemsCommand(): Command {
   cmd
     .command('list')
     .description('列出问题（最新的在前）')
-    .addOption(new Option('--state <state>', `状态：${PROBLEM_STATES.map((s) => `${s}=${STATE_LABELS[s]}`).join('，')}`).choices(PROBLEM_STATES))
-    .option('--unit <code>', '单位或责任单位代码')
-    .option('--indicator <code>', '指标代码')
+    .addOption(new Option('--state <state>', `状态（名称或代码）：${PROBLEM_STATES.map((s) => `${STATE_LABELS[s]}=${s}`).join('，')}`).argParser(problemState))
+    .option('--unit <name>', '单位或责任单位（名称、代码或别名）')
+    .option('--indicator <name>', '指标（名称或代码）')
     .action(async (opts: { state?: ProblemState; unit?: string; indicator?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const rows = await app.services.problemActions.list(opts);
+        const rows = await app.services.problemActions.list({
+          ...opts,
+          unit: opts.unit === undefined ? undefined : unitCode(app.config, opts.unit),
+          indicator: opts.indicator === undefined ? undefined : indicatorCode(app.config, opts.indicator),
+        });
         if (rows.length === 0) {
           console.log('没有符合条件的问题。');
           return;

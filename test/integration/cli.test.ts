@@ -2,7 +2,10 @@ import { duban } from '../helpers/run-cli';
 import { writeTestConfig } from '../helpers/test-config';
 import { createTestDatabase, TestDatabase } from '../helpers/test-database';
 import { tempDir } from '../helpers/temp-dir';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 
 let db: TestDatabase;
 const saved = { ...process.env };
@@ -53,5 +56,59 @@ describe('duban CLI', () => {
       '配置中没有名为“nope”的数据源（已配置：demo）',
     );
     config.remove();
+  });
+
+  it('takes a unit, indicator or state by code, Chinese name, alias or a unique beginning, and refuses an unknown one with the nearest names', async () => {
+    const config = writeTestConfig({ sources: [] });
+    const list = (...args: string[]) => duban('--config', config.file, 'problems', 'list', ...args);
+    const byCode = await list('--unit', 'ningguo', '--indicator', 'full_online_rate', '--state', 'assigned');
+    for (const args of [
+      ['--unit', '宁国市', '--indicator', '全程网办率', '--state', '整改中'],
+      ['--unit', '宁国', '--indicator', '全程网办率', '--state', '整改'],
+      ['--unit', 'NINGGUO', '--indicator', ' 全程网办率 ', '--state', 'ASSIGNED'],
+    ]) {
+      expect(await list(...args)).toBe(byCode);
+    }
+    expect(await duban('--config', config.file, 'problems', 'list', '--unit', '市数据局')).toBe(await list('--unit', 'data_bureau'));
+
+    const refused = (args: string[]) => list(...args).then(() => undefined, (err: Error & { exitCode?: number }) => ({ message: err.message, exitCode: err.exitCode }));
+    expect(await refused(['--unit', '宁国县'])).toEqual({ message: '没有名为“宁国县”的单位。您是不是要找：宁国市（ningguo）', exitCode: 2 });
+    expect(await refused(['--indicator', '全程网上办率'])).toMatchObject({ message: expect.stringContaining('您是不是要找：全程网办率（full_online_rate）'), exitCode: 2 });
+    expect(await refused(['--state', '办结'])).toMatchObject({ message: expect.stringContaining('没有名为“办结”的状态'), exitCode: 2 });
+    // A beginning shared by several names is not a guess.
+    expect(await refused(['--unit', '市'])).toMatchObject({ message: expect.stringContaining('“市”可以指多个单位'), exitCode: 2 });
+    config.remove();
+  });
+
+  it('exits 2 from the binary for an unknown name, in Chinese', async () => {
+    const config = writeTestConfig({ sources: [] });
+    const cli = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+    const r = await promisify(execFile)(process.execPath, [cli, '--config', config.file, 'problems', 'list', '--unit', '火星'], { env: process.env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('没有名为“火星”的单位');
+    config.remove();
+  });
+
+  it('speaks Chinese in help and in commander’s own errors, and exits 2 for a wrong command line', async () => {
+    const cli = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [cli, ...args], { env: process.env }).then(
+        (r) => ({ code: 0, out: `${r.stdout}${r.stderr}` }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: `${err.stdout}${err.stderr}` }),
+      );
+    const english = /Usage|Options|Commands|Arguments|display help|error:|required option|unknown (option|command)|Did you mean|default:/;
+    for (const args of [['--help'], ['problems', 'list', '--help'], ['ingest', '--help'], ['audit', 'log', '--help']]) {
+      const r = await run(...args);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/用法：/);
+      expect(r.out).not.toMatch(english);
+    }
+    expect(await run('ingest')).toEqual({ code: 2, out: expect.stringContaining('缺少必填选项 --day') });
+    expect(await run('problems', 'list', '--stat', 'x')).toEqual({ code: 2, out: expect.stringContaining('未知选项 --stat\n（您是不是要找 --state？）') });
+    expect(await run('problems', 'show', 'abc')).toEqual({ code: 2, out: expect.stringContaining('问题编号应为正整数') });
+    for (const args of [['ingest'], ['problemz'], ['problems', 'show', 'abc']]) expect((await run(...args)).out).not.toMatch(english);
   });
 });

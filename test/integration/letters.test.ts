@@ -119,7 +119,7 @@ describe('weekly letters (周交办)', () => {
       expect(out).toContain('函号：宣数督〔2026〕48-01号（预览，发送时按当时顺序编号）');
       expect(out).toContain(`发送后交办 1 项问题：问题 ${ids.fresh} 限 2026-11-30 前整改`);
       expect(readFileSync(dir.file('letter.html'), 'utf8')).toContain('<table');
-      await expect(duban('--config', configFile.file, 'letters', 'preview', '--unit', 'nowhere', '--week', '2026-W48')).rejects.toThrow('没有代码为“nowhere”的单位');
+      await expect(duban('--config', configFile.file, 'letters', 'preview', '--unit', 'nowhere', '--week', '2026-W48')).rejects.toThrow('没有名为“nowhere”的单位');
     } finally {
       process.env = saved;
       dir.remove();
