@@ -27,6 +27,8 @@ export interface PipelineView {
   anyMessageDue(): Promise<boolean>;
   /** The latest time at or before now that the step's schedule fired. */
   lastTick(step: string): Date | undefined;
+  /** Whether letters whose schedule fired at `tick` came before go-live, and so wait for a person to send them. */
+  lettersHeldBack(tick: Date): Promise<boolean>;
 }
 
 export interface StepSpec<Data, Trigger extends string = string, Follow extends string = string> {
@@ -127,6 +129,8 @@ async function dueWeek(view: PipelineView, after?: string): Promise<Array<{ week
   const at = view.lastTick('letters');
   const due = at && lettersWeekAt(view.config, at);
   if (!due || (after && !(await view.succeeded(after, [due.week])).has(due.week))) return [];
+  // A week due before go-live is sent by hand (`duban letters send --week`), not caught up by a first start.
+  if (!after && (await view.lettersHeldBack(at))) return [];
   return [due];
 }
 

@@ -18,6 +18,7 @@ import { BacktestService } from './services/backtest.service';
 import { CatalogueService } from './services/catalogue-sync.service';
 import { CheckpointService } from './services/checkpoint.service';
 import { EvaluationService } from './services/evaluation.service';
+import { GoLiveService } from './services/go-live.service';
 import { IngestService } from './services/ingest.service';
 import { LetterService } from './services/letter.service';
 import { OutboxRelay } from './services/outbox-relay.service';
@@ -115,6 +116,7 @@ export class AppContext {
       audit: new AuditService({ db, pool, timezone: config.timezone }),
       // The key is read when a checkpoint is signed: a CLI user who may not read the daemon's key file can still work.
       checkpoints: new CheckpointService({ db, config, logger, now, signingKey: () => readSigningKey(env) }),
+      goLive: new GoLiveService({ db, config, now }),
       ...opts.overrides,
     };
     return new AppContext(config, env, logger, database, services, opts.pipeline ?? PIPELINE, now, transport);
@@ -122,7 +124,14 @@ export class AppContext {
 
   /** What the steps' declarations ask about the pipeline, answered from Postgres. */
   pipelineView(): PipelineState {
-    return new PipelineState({ db: this.database.db, config: this.config, pipeline: this.pipeline, now: this.now, relay: this.services.relay !== undefined });
+    return new PipelineState({
+      db: this.database.db,
+      config: this.config,
+      pipeline: this.pipeline,
+      now: this.now,
+      relay: this.services.relay !== undefined,
+      goLive: this.services.goLive,
+    });
   }
 
   /** What a step's handler is given. */

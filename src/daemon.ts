@@ -4,7 +4,7 @@ import { jobId, StepData, StepName } from '../jobs/pipeline';
 import { AppContext, AppOptions } from './app-context';
 import type { DubanConfig } from './config/load-config';
 import { checkKeyPair, readSigningKey } from './config/signing-key';
-import { dayIn } from './domain/day';
+import { addDays, dayIn } from './domain/day';
 import { OpsMetrics } from './ops/metrics';
 import { OpsServer } from './ops/ops-server';
 import { ReadinessCheck } from './ops/readiness';
@@ -76,6 +76,12 @@ export class Daemon {
     }
     await app.adoptInitialRules();
     const { config, pipeline, logger } = app;
+    // The first start is go-live: what the backfill finds before it is recorded, not announced (src/domain/go-live.ts).
+    const goLive = await app.services.goLive.recordStart();
+    logger.info(
+      { goLive: goLive.day, firstStart: goLive.at?.toISOString() },
+      `go-live ${goLive.day}: same-day alerts for data days before ${addDays(goLive.day, -config.ingest.lagDays)} and letters due before go-live are held back (duban letters send --week W sends a week by hand)`,
+    );
     const ops = { ...config.ops, ...opts.ops };
     const redis = createRedis(app.env.redisUrl);
     const queue = new JobQueue(redis, app.env.queuePrefix, config, pipeline);

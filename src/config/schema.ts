@@ -162,6 +162,11 @@ export const mainFileSchema = z
         retryBaseMs: z.number().int().min(0).default(60_000),
         /** How long a relay may hold a claimed message before another takes it over. */
         leaseMs: z.number().int().min(1000).default(120_000),
+        /**
+         * The day duban goes live: alerts for data days before its latest data day, and letters due before it, are not
+         * sent by themselves (docs/operations.md#going-live). Default: the day of the first daemon start.
+         */
+        goLive: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期应写成 YYYY-MM-DD').optional(),
       })
       .strict()
       .default({ from: '宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>', messageIdDomain: 'duban', maxAttempts: 6, retryBaseMs: 60_000, leaseMs: 120_000 }),

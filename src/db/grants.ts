@@ -15,6 +15,7 @@ export const APP_TABLE_PRIVILEGES = {
   observation_revisions: ['SELECT', 'INSERT'],
   ingest_rejects: ['SELECT', 'INSERT'],
   ingest_ignored_columns: ['SELECT', 'INSERT'],
+  go_live: ['SELECT', 'INSERT'],
   job_runs: ['SELECT', 'INSERT', 'UPDATE'],
   rule_versions: ['SELECT', 'INSERT'],
   evaluation_runs: ['SELECT', 'INSERT', 'UPDATE'],

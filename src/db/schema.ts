@@ -104,6 +104,13 @@ export interface IngestRejectsTable {
   created_at: CreatedAt;
 }
 
+export interface GoLiveTable {
+  only_row: Generated<boolean>;
+  /** The first start of a daemon on this database. */
+  started_at: Date;
+  host: string;
+}
+
 export interface IngestIgnoredColumnsTable {
   id: Generated<number>;
   run_id: number;
@@ -281,6 +288,7 @@ export interface Database {
   observation_revisions: ObservationRevisionsTable;
   ingest_rejects: IngestRejectsTable;
   ingest_ignored_columns: IngestIgnoredColumnsTable;
+  go_live: GoLiveTable;
   job_runs: JobRunsTable;
   ledger_events: LedgerEventsTable;
   ledger_checkpoints: LedgerCheckpointsTable;

@@ -6,6 +6,7 @@ import { addDays, Day, dayRange } from '../domain/day';
 import { IngestRunRepository } from '../repositories/ingest-run.repository';
 import { JobRunRepository } from '../repositories/job-run.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
+import type { GoLiveService } from '../services/go-live.service';
 import { lastFireTime } from './cron-scheduler';
 
 /** What the steps' declarations ask about the pipeline, answered from Postgres and the clock. */
@@ -21,6 +22,7 @@ export class PipelineState implements PipelineView {
       now: () => Date;
       /** Without SMTP nobody could send what is due: no message counts as due then. */
       relay: boolean;
+      goLive: GoLiveService;
     },
   ) {}
 
@@ -57,6 +59,10 @@ export class PipelineState implements PipelineView {
 
   succeeded(step: string, slots: string[]): Promise<Set<string>> {
     return new JobRunRepository(this.deps.db).succeededSlots(step, slots);
+  }
+
+  lettersHeldBack(tick: Date): Promise<boolean> {
+    return this.deps.goLive.holdsLettersDueAt(tick);
   }
 
   async anyMessageDue(): Promise<boolean> {

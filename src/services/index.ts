@@ -1,6 +1,7 @@
 import type { AlertService } from './alert.service';
 import type { AuditService } from './audit.service';
 import type { BacktestService } from './backtest.service';
+import type { GoLiveService } from './go-live.service';
 import type { CatalogueService } from './catalogue-sync.service';
 import type { CheckpointService } from './checkpoint.service';
 import type { EvaluationService } from './evaluation.service';
@@ -37,4 +38,6 @@ export interface AppServices {
   audit: AuditService;
   /** Signed checkpoints of the ledger, kept outside the database. */
   checkpoints: CheckpointService;
+  /** When duban went live, and what that holds back. */
+  goLive: GoLiveService;
 }

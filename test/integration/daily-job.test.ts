@@ -43,6 +43,8 @@ beforeEach(async () => {
   config = writeTestConfig({
     ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 7, attempts: 2 },
     sources: [{ name: 'demo', type: 'demo', seed: 3 }],
+    // Live since before the look-back: a start catches up Monday's letters (a first start would not: go-live.test.ts).
+    delivery: { goLive: '2026-11-16' },
   });
 });
 afterEach(async () => {
@@ -166,6 +168,7 @@ describe('the daily ingest job', () => {
     const broken = writeTestConfig({
       ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 1, attempts: 1 },
       sources: [{ name: 'inbox', type: 'csv', path: '/nonexistent/inbox' }],
+      delivery: { goLive: '2026-11-16' },
     });
     const first = await Daemon.start({ configPath: broken.file, env: env(), logger: silentLogger, now: () => NOW, cron: false });
     await waitFor(jobRuns, (r) => r[0]?.status === 'failed');

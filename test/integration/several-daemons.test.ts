@@ -20,7 +20,8 @@ const prefix = `duban-test-three-${randomBytes(3).toString('hex')}`;
 const config = writeTestConfig({
   ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: LOOKBACK, attempts: 2 },
   sources: [{ name: 'demo', type: 'demo', seed: 11 }],
-  delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn' },
+  // Live from the first simulated day: its Monday letters, due at 08:30 before the noon start, still go out.
+  delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', goLive: '2026-11-16' },
   letters: { summaryRecipients: ['director@xuancheng.example.gov.cn'] },
 });
 let daemons: DaemonProcess[] = [];
