@@ -7,6 +7,8 @@ import { evaluateCommand } from './evaluate.command';
 import { ingestCommand } from './ingest.command';
 import { lettersCommand } from './letters.command';
 import { inChinese } from './chinese-commander';
+import { databaseHint } from './database-hint';
+import { DEFAULT_DATABASE_URL } from '../config/env';
 import { migrateCommand } from './migrate.command';
 import { UsageError } from './names';
 import { outboxCommand } from './outbox.command';
@@ -47,8 +49,10 @@ if (require.main === module) {
         process.exitCode = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2;
         return;
       }
-      // Operators get the message, not a stack trace; LOG_LEVEL=debug shows the rest.
-      console.error(err instanceof ConfigError || err instanceof Error ? err.message : String(err));
+      // Operators get the message, not a stack trace; LOG_LEVEL=debug shows the rest. A database that cannot be reached
+      // or is not set up is said with what to do about it.
+      const shown = databaseHint(err, process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL) ?? err;
+      console.error(shown instanceof ConfigError || shown instanceof Error ? shown.message : String(shown));
       if (process.env.LOG_LEVEL === 'debug') console.error(err);
       // 2: the command line was wrong (an unknown name, a bad argument); 1: the command failed.
       process.exitCode = err instanceof UsageError ? err.exitCode : 1;

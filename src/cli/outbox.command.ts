@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { table } from './output';
-import { parseId } from './parse-id';
+import { positiveInt } from './parse-id';
 import { withApp } from './with-app';
 
 const STATUS_LABELS = { pending: '待发送', delivered: '已送达', failed: '发送失败' } as const;
@@ -32,7 +32,7 @@ export function outboxCommand(): Command {
   cmd
     .command('retry')
     .description('把发送失败的邮件放回待发送（重新计算尝试次数；记入台账）')
-    .argument('<id>', '邮件编号', parseId)
+    .argument('<id>', '邮件编号', positiveInt('邮件编号'))
     .option('--by <name>', '操作人（默认：当前系统用户）', userInfo().username)
     .action(async (id: number, opts: { by: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {

@@ -25,7 +25,7 @@ export interface DubanEnv {
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
   return {
-    databaseUrl: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/duban',
+    databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     queuePrefix: env.DUBAN_QUEUE_PREFIX ?? 'duban',
     ...(env.MIGRATION_DATABASE_URL ? { migrationDatabaseUrl: env.MIGRATION_DATABASE_URL } : {}),
@@ -42,3 +42,5 @@ function parseInstant(text: string): Date {
   return at;
 }
 
+/** Where duban looks for its database when DATABASE_URL is not set. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/duban';

@@ -108,7 +108,42 @@ describe('duban CLI', () => {
     }
     expect(await run('ingest')).toEqual({ code: 2, out: expect.stringContaining('缺少必填选项 --day') });
     expect(await run('problems', 'list', '--stat', 'x')).toEqual({ code: 2, out: expect.stringContaining('未知选项 --stat\n（您是不是要找 --state？）') });
-    expect(await run('problems', 'show', 'abc')).toEqual({ code: 2, out: expect.stringContaining('问题编号应为正整数') });
+    expect(await run('problems', 'show', 'abc')).toEqual({ code: 2, out: expect.stringContaining('问题编号应为 1 至 2147483647 之间的整数') });
     for (const args of [['ingest'], ['problemz'], ['problems', 'show', 'abc']]) expect((await run(...args)).out).not.toMatch(english);
+  });
+
+  it('says what to do when the database is not there, and refuses bad numbers before any query', async () => {
+    const cli = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+    const run = (url: string, ...args: string[]) =>
+      promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, DATABASE_URL: url } }).then(
+        (r) => ({ code: 0, out: `${r.stdout}${r.stderr}` }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: `${err.stdout}${err.stderr}` }),
+      );
+    const server = new URL(db.url);
+    const missing = new URL(db.url);
+    missing.pathname = `/${db.name}_missing`;
+    const closed = new URL(db.url);
+    closed.port = '1';
+    expect(await run(closed.toString(), 'problems', 'list')).toEqual({ code: 1, out: expect.stringContaining('无法连接数据库 127.0.0.1:1/') });
+    expect(await run(missing.toString(), 'problems', 'list')).toEqual({ code: 1, out: expect.stringContaining('不存在：先运行 duban migrate') });
+    const empty = await createTestDatabase('cli_empty');
+    try {
+      // A database that exists but was never migrated (dropped to nothing but its name).
+      await empty.admin().db.schema.dropSchema('public').cascade().execute();
+      await empty.admin().db.schema.createSchema('public').execute();
+      expect(await run(empty.url, 'problems', 'list')).toEqual({ code: 1, out: expect.stringContaining('尚未初始化（缺少表）：先运行 duban migrate') });
+    } finally {
+      await empty.drop();
+    }
+    for (const [args, said] of [
+      [['rejects', '--run', 'abc'], '运行号应为 1 至 2147483647 之间的整数'],
+      [['rejects', '--run', '1', '--limit', '-5'], '行数应为 1 至 1000000 之间的整数'],
+      [['problems', 'show', '99999999999999999999'], '问题编号应为 1 至 2147483647 之间的整数'],
+      [['outbox', 'retry', 'abc'], '邮件编号应为'],
+    ] as const) {
+      const r = await run(server.toString(), ...args);
+      expect(r).toEqual({ code: 2, out: expect.stringContaining(said) });
+      expect(r.out).not.toMatch(/invalid input syntax|out of range|NaN/);
+    }
   });
 });
