@@ -15,9 +15,9 @@ import { describeBreak } from '../domain/ledger-chain';
 import { eventLabel } from '../domain/ledger-events';
 import { ExportFormat, writeTable } from '../export/table-export';
 import type { EventFilter } from '../repositories/audit.repository';
-import { table } from './output';
+import { formatInstant, table } from './output';
 import { parseId } from './parse-id';
-import { indicatorCode, problemState, unitCode } from './names';
+import { indicatorCode, problemState, unitCode, UsageError } from './names';
 import { withApp } from './with-app';
 
 export function auditCommand(): Command {
@@ -85,18 +85,20 @@ export function auditCommand(): Command {
     .option('--indicator <name>', '指标（名称或代码）')
     .option('--problem <id>', '问题编号', parseId)
     .addOption(new Option('--state <state>', '问题当前状态（名称或代码，如 整改中）').argParser(problemState))
-    .option('--from <YYYY-MM-DD>', '从哪天', parseDay)
-    .option('--to <YYYY-MM-DD>', '到哪天', parseDay)
+    .option('--from <YYYY-MM-DD>', '从哪个业务日（事件所涉的日子，如问题发现日、数据日期）', parseDay)
+    .option('--to <YYYY-MM-DD>', '到哪个业务日', parseDay)
+    .option('--recorded-from <YYYY-MM-DD>', '从哪天记录的（按记录时间）', parseDay)
+    .option('--recorded-to <YYYY-MM-DD>', '到哪天记录的（按记录时间）', parseDay)
     .addOption(new Option('--format <format>', '格式').choices(['table', 'csv', 'json', 'xlsx']).default('table'))
     .option('--out <file>', '输出文件（csv、json、xlsx 必填）')
     .action(async (opts: Omit<EventFilter, 'timezone'> & { format: ExportFormat | 'table'; out?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const events = await app.services.audit.events({
+        const events = await app.services.audit.describedEvents({
           ...opts,
           unit: opts.unit === undefined ? undefined : unitCode(app.config, opts.unit),
           indicator: opts.indicator === undefined ? undefined : indicatorCode(app.config, opts.indicator),
         });
-        const headers = ['序号', '时间', '事件', '操作人', '问题', '单位', '指标', '规则', '内容'];
+        const headers = ['序号', '记录时间', '事件', '操作人', '问题', '单位', '指标', '规则', '内容'];
         const rows = events.map((e) => [
           e.seq,
           formatInstant(e.recorded_at, app.config.timezone),
@@ -106,14 +108,19 @@ export function auditCommand(): Command {
           e.unit,
           e.indicator,
           e.rule_id,
-          JSON.stringify(e.payload),
+          e.description,
         ]);
         if (opts.format === 'table') {
           console.log(events.length === 0 ? '没有符合条件的事件。' : table(headers, rows));
           return;
         }
-        if (!opts.out) throw new Error(`--format ${opts.format} 需要 --out 指定输出文件`);
-        await writeTable({ title: '台账事件', headers, rows }, opts.format, opts.out);
+        if (!opts.out) throw new UsageError(`--format ${opts.format} 需要 --out 指定输出文件`);
+        // Files are for programs and spreadsheets too: the event type and payload as the ledger holds them, beside the sentence.
+        await writeTable(
+          { title: '台账事件', headers: [...headers, '事件类型', '原始数据'], rows: rows.map((r, k) => [...r, events[k]!.type, JSON.stringify(events[k]!.payload)]) },
+          opts.format,
+          opts.out,
+        );
         console.log(`已导出 ${events.length} 条事件：${opts.out}`);
       });
     });
@@ -125,13 +132,13 @@ export function auditCommand(): Command {
     .action(async (id: number, _opts: unknown, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const anomalies = await app.services.audit.problemAnomalies(id);
-        const events = await app.services.audit.events({ problem: id });
+        const events = await app.services.audit.describedEvents({ problem: id });
         if (events.length === 0) throw new Error(`没有编号为 ${id} 的问题`);
         console.log(`问题 ${id}`);
         console.log('数据与规则：');
         console.log(table(['日期', '规则', '版本', '观测值', '期望/阈值', '说明', '状态'], anomalies.map((a) => [a.day, a.rule_id, `v${a.version}`, a.observed_value, a.expected_value, a.explanation, a.status === 'active' ? '有效' : '已失效'])));
         console.log('经过：');
-        console.log(table(['序号', '时间', '事件', '操作人', '内容'], events.map((e) => [e.seq, formatInstant(e.recorded_at, app.config.timezone), eventLabel(e.type), e.actor, JSON.stringify(e.payload)])));
+        console.log(table(['序号', '记录时间', '事件', '操作人', '内容'], events.map((e) => [e.seq, formatInstant(e.recorded_at, app.config.timezone), eventLabel(e.type), e.actor, e.description])));
       });
     });
 
@@ -210,7 +217,3 @@ export function describeAudit(r: AuditReport, sources?: CheckpointCopies['source
   return out;
 }
 
-/** e.g. 2026-11-27 08:00:05, in the bureau's zone. */
-function formatInstant(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'medium' }).format(at);
-}

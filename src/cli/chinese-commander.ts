@@ -14,7 +14,7 @@ const HEADINGS: Array<[RegExp, string]> = [
   // Commander puts choices and defaults in one bracket that help may wrap across lines: the words go, not the shape.
   [/\(default:[ ]?/g, '（默认：'],
   [/\(choices:[ ]?/g, '（可选：'],
-  [/, default:[ ]?/g, '，默认：'],
+  [/,(\s*)default:[ ]?/g, '，$1默认：'],
   [/\[options\]/g, '[选项]'],
   [/\[command\]/g, '[命令]'],
 ];

@@ -4,7 +4,7 @@ import { rerunTag } from '../../jobs/pipeline';
 import type { AppContext } from '../app-context';
 import { dayIn } from '../domain/day';
 import { isoWeekOf, parseIsoWeek } from '../domain/iso-week';
-import { table } from './output';
+import { formatInstant, table } from './output';
 import { runStep } from './run-step';
 import { describeOutcome } from './step-report';
 import { unitCode } from './names';
@@ -75,7 +75,7 @@ export function lettersCommand(): Command {
         console.log(
           table(
             ['函号', '单位', '日期', '列出问题', '新交办', '投递', '送达时间', '邮件编号'],
-            rows.map((l) => [l.letter_no, l.unit_name, l.letter_day, l.problem_count, l.assigned_count, STATUS_LABELS[l.status], l.delivered_at?.toISOString() ?? null, l.outbox_id]),
+            rows.map((l) => [l.letter_no, l.unit_name, l.letter_day, l.problem_count, l.assigned_count, STATUS_LABELS[l.status], l.delivered_at ? formatInstant(l.delivered_at, app.config.timezone) : null, l.outbox_id]),
           ),
         );
       });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { parseDay } from '../domain/day';
+import { formatInstant } from './output';
 import { withApp } from './with-app';
 
 export function replayCommand(): Command {
@@ -9,7 +10,7 @@ export function replayCommand(): Command {
     .action(async (opts: { day: string }, cmd: Command) => {
       await withApp(cmd, {}, async (app) => {
         const report = await app.services.replay.replay(opts.day);
-        console.log(`重放 ${opts.day} 的评估 #${report.evaluationId}（${report.evaluatedAt.toISOString()}）：记录 ${report.recorded.length} 条异常，重放 ${report.replayed.length} 条`);
+        console.log(`重放 ${opts.day} 的评估 #${report.evaluationId}（${formatInstant(report.evaluatedAt, app.config.timezone)}）：记录 ${report.recorded.length} 条异常，重放 ${report.replayed.length} 条`);
         if (report.differences.length === 0) {
           console.log('与记录完全一致。');
           return;

@@ -8,7 +8,9 @@ import { readRules } from '../config/load-config';
 import { dayIn, parseDay } from '../domain/day';
 import { formatRuleChanges } from '../domain/rule-diff';
 import { compareBy } from '../services/backtest.service';
-import { table } from './output';
+import type { RuleDefinition } from '../config/rules-schema';
+import { formatInstant, table } from './output';
+import { describeRule } from './rule-text';
 import { withApp } from './with-app';
 
 export function rulesCommand(): Command {
@@ -73,10 +75,10 @@ export function rulesCommand(): Command {
         }
         console.log(
           table(
-            ['规则', '版本', '名称', '类型', '级别', '生效日', '修改人', '原因'],
+            ['规则', '版本', '名称', '内容', '生效日', '修改人', '原因'],
             rows.map((r) => {
-              const d = r.definition as { name: string; kind: string; severity: string };
-              return [r.rule_id, r.version, d.name, d.kind, d.severity === 'major' ? '重大' : '一般', r.effective_from, r.created_by, r.reason];
+              const d = r.definition as RuleDefinition;
+              return [r.rule_id, r.version, d.name, describeRule(d, indicatorName(app)), r.effective_from, r.created_by, r.reason];
             }),
           ),
         );
@@ -92,8 +94,8 @@ export function rulesCommand(): Command {
         const rows = await app.services.rules.history(id);
         if (rows.length === 0) throw new Error(`没有规则“${id}”`);
         for (const r of rows) {
-          console.log(`v${r.version}  ${r.effective_from} 起  ${r.created_by}  ${r.created_at.toISOString()}  ${r.reason}`);
-          console.log(`    ${r.definition === null ? '（停用）' : JSON.stringify(r.definition)}`);
+          console.log(`第 ${r.version} 版  ${r.effective_from} 起生效  ${r.created_by}  记录于 ${formatInstant(r.created_at, app.config.timezone)}  ${r.reason}`);
+          console.log(`    ${r.definition === null ? '（停用）' : `${(r.definition as RuleDefinition).name}：${describeRule(r.definition as RuleDefinition, indicatorName(app))}`}`);
         }
       });
     });
@@ -120,4 +122,9 @@ async function confirm(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+function indicatorName(app: AppContext): (code: string) => string | undefined {
+  const names = new Map(app.config.indicators.map((i) => [i.code, i.name]));
+  return (code) => names.get(code);
 }

@@ -12,8 +12,12 @@ export interface EventFilter {
   indicator?: string;
   problem?: number;
   state?: ProblemState;
+  /** The event's business day: the day its payload is about, else the day it was recorded, in `timezone`. */
   from?: string;
   to?: string;
+  /** The day it was recorded, in `timezone` (wall clock). */
+  recordedFrom?: string;
+  recordedTo?: string;
 }
 
 export interface AuditEvent {
@@ -89,10 +93,21 @@ export class AuditRepository {
     if (f.indicator) q = q.where('i.code', '=', f.indicator);
     if (f.problem !== undefined) q = q.where('e.problem_id', '=', f.problem);
     if (f.state) q = q.where('p.state', '=', f.state);
-    // Days in the bureau's zone, not the server's: an event at 07:00 in Shanghai belongs to that day.
-    if (f.from) q = q.where(sql<string>`(e.recorded_at AT TIME ZONE ${f.timezone})::date`, '>=', f.from);
-    if (f.to) q = q.where(sql<string>`(e.recorded_at AT TIME ZONE ${f.timezone})::date`, '<=', f.to);
+    // Days in the bureau's zone, not the server's: an event at 07:00 in Shanghai belongs to that day. An event about a
+    // day (a problem found on 11/26 and recorded on 11/27, a day's values) belongs to the day it is about.
+    const recorded = sql<string>`(e.recorded_at AT TIME ZONE ${f.timezone})::date`;
+    const business = sql<string>`coalesce((e.payload->>'day')::date, (e.recorded_at AT TIME ZONE ${f.timezone})::date)`;
+    if (f.from) q = q.where(business, '>=', f.from);
+    if (f.to) q = q.where(business, '<=', f.to);
+    if (f.recordedFrom) q = q.where(recorded, '>=', f.recordedFrom);
+    if (f.recordedTo) q = q.where(recorded, '<=', f.recordedTo);
     return q.orderBy('e.seq').execute();
+  }
+
+  /** Every unit's name by id: event payloads name units by id. */
+  async unitNames(): Promise<Map<number, string>> {
+    const rows = await this.db.selectFrom('units').select(['id', 'name']).execute();
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 
   /** The anomalies that raised or fed a problem, with the rule version of each. */

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Db } from '../db/database';
 import type { LedgerSheetInput } from '../domain/audit-sheets';
 import { describeBreak, ChainVerifier } from '../domain/ledger-chain';
+import { describeEvent } from '../domain/ledger-event-text';
 import { CheckpointFinding, describeFinding, judgeCheckpoint, SignedCheckpoint } from '../domain/ledger-checkpoint';
 import type { ValuesEvent } from '../domain/ledger-events';
 import { compareWithRows, describeContradiction, describeDisagreement, ProblemDisagreement, ProblemReplay, ReplayContradiction, ReplayedProblem } from '../domain/problem-replay';
@@ -92,6 +93,14 @@ export class AuditService {
 
   events(filter: Omit<EventFilter, 'timezone'>): Promise<AuditEvent[]> {
     return new AuditRepository(this.deps.db).events({ ...filter, timezone: this.deps.timezone });
+  }
+
+  /** The events with each said as a sentence (src/domain/ledger-event-text.ts). */
+  async describedEvents(filter: Omit<EventFilter, 'timezone'>): Promise<Array<AuditEvent & { description: string }>> {
+    const repo = new AuditRepository(this.deps.db);
+    const [events, units] = await Promise.all([repo.events({ ...filter, timezone: this.deps.timezone }), repo.unitNames()]);
+    const names = { unit: (id: number) => units.get(id) };
+    return events.map((e) => ({ ...e, description: describeEvent(e, names) }));
   }
 
   problemAnomalies(problemId: number) {

@@ -97,5 +97,15 @@ describe('audit exports', () => {
     expect(story).toMatch(/2026-09-28\s+below_alert\s+v1\s+97\s+99/);
     expect(story).toContain('反馈整改');
     expect(story).toContain('核验签字');
+    // Each event said as a sentence, its states in Chinese; no JSON where a person reads.
+    expect(story).toMatch(/2026-09-28 发现指标异常问题，责任单位 宁国市/);
+    expect(story).toMatch(/交办.*整改期限 \d{4}-\d{2}-\d{2}（待交办 → 整改中）/);
+    expect(story).not.toMatch(/\{"|"\w+":|assigned|\bopen\b/);
+    expect(events[0]).toMatchObject({ 事件类型: 'problem_opened' });
+
+    // --from/--to are the days events are about (the problem was found on 9/28, recorded today); --recorded-* the clock.
+    const aboutThatDay = await duban('--config', configFile, 'audit', 'log', '--problem', String(id), '--from', '2026-09-28', '--to', '2026-09-28');
+    expect(aboutThatDay).toContain('发现问题');
+    expect(await duban('--config', configFile, 'audit', 'log', '--problem', String(id), '--recorded-to', '2026-09-28')).toBe('没有符合条件的事件。');
   });
 });

@@ -146,4 +146,17 @@ describe('duban CLI', () => {
       expect(r.out).not.toMatch(/invalid input syntax|out of range|NaN/);
     }
   });
+
+  it('shows rules with their parameters in words, and their history with local times', async () => {
+    const config = writeTestConfig({ sources: [] });
+    await duban('--config', config.file, 'rules', 'apply', '--reason', '初始规则', '--by', '张三', '--effective', '2026-01-01', '--yes');
+    const list = await duban('--config', config.file, 'rules', 'list', '--day', '2026-11-26');
+    expect(list).toMatch(/below_alert\s+1\s+\S+\s+阈值：未达预警值（按指标方向）/);
+    expect(list).toMatch(/基线：明显偏离近 20 个工作日/);
+    const history = await duban('--config', config.file, 'rules', 'history', 'below_alert');
+    expect(history).toMatch(/^第 1 版  2026-01-01 起生效  张三  记录于 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}  初始规则/);
+    expect(list).toContain('指标 按时办结率');
+    expect(`${list}\n${history}`).not.toMatch(/[{}]|"kind"|\bthreshold\b|\bbaseline\b|T\d{2}:\d{2}:\d{2}|on_time_completion_rate/);
+    config.remove();
+  });
 });
