@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
+import { MESSAGE_KIND_LABELS } from '../domain/ledger-event-text';
 import { table } from './output';
 import { positiveInt } from './parse-id';
 import { withApp } from './with-app';
@@ -23,7 +24,7 @@ export function outboxCommand(): Command {
         console.log(
           table(
             ['编号', '类型', '收件单位', '期间', '状态', '尝试', '主题', '最近错误'],
-            rows.map((m) => [m.id, m.kind, m.recipient_key, m.period, STATUS_LABELS[m.status], m.attempts, m.subject, m.last_error]),
+            rows.map((m) => [m.id, MESSAGE_KIND_LABELS[m.kind] ?? m.kind, m.recipient_key, m.period, STATUS_LABELS[m.status], m.attempts, m.subject, m.last_error]),
           ),
         );
       });

@@ -70,7 +70,7 @@ export function rulesCommand(): Command {
         const day = opts.day ?? dayIn(app.config.timezone, app.now());
         const rows = await app.services.rules.inForceOn(day);
         if (rows.length === 0) {
-          console.log(`${day} 没有现行规则。先运行：duban rules apply --reason "初始规则"`);
+          console.log(`${day} 没有现行规则。先运行：duban rules apply --reason "初始规则"（要让过去的日子也适用，加 --effective YYYY-MM-DD）`);
           return;
         }
         console.log(

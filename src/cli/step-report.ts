@@ -6,6 +6,7 @@ import type { JobOutcome } from '../queue/job-runner';
 import type { SourceRunResult } from '../services/ingest.service';
 import type { ReconcileSummary } from '../services/reconcile.service';
 import type { WeekReport } from '../services/letter.service';
+import { RULE_KIND_LABELS } from './rule-text';
 import { table } from './output';
 
 const SOURCE_STATUS: Record<SourceRunResult['status'], string> = { succeeded: '成功', failed: '失败' };
@@ -51,12 +52,14 @@ export function describeWeek(r: WeekReport): string {
 
 function describeEvaluation(r: ResultOf<'evaluate'>): string {
   const { evaluation: e, problems: p } = r;
-  if (e.rules.length === 0) return `${e.day} 没有现行规则。先运行：duban rules apply --reason "初始规则"`;
+  if (e.rules.length === 0) {
+    return `${e.day} 没有现行规则：规则尚未应用，或现有版本晚于这一天生效。先运行 duban rules apply --reason "初始规则"；要评估过去的日子，用 --effective 指定更早的生效日（如 --effective ${e.day}），并用 duban rules list --day ${e.day} 核对`;
+  }
   return [
     `评估日期 ${e.day}（评估号 ${e.evaluationId}）`,
     table(
       ['规则', '版本', '类型', '异常', '新增', '已失效', '说明'],
-      e.rules.map((r) => [r.ruleId, r.version, r.kind, r.found, r.new, r.superseded, r.insufficientHistory ? `${r.insufficientHistory} 个序列历史不足，未判断` : '']),
+      e.rules.map((r) => [r.ruleId, r.version, RULE_KIND_LABELS[r.kind as keyof typeof RULE_KIND_LABELS] ?? r.kind, r.found, r.new, r.superseded, r.insufficientHistory ? `${r.insufficientHistory} 个序列历史不足，未判断` : '']),
     ),
     `问题：新建 ${p.opened}，重新打开 ${p.reopened}，并入已有 ${p.attached}（共 ${p.anomalies} 条异常）`,
   ].join('\n');

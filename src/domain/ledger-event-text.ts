@@ -12,7 +12,7 @@ export interface EventNames {
 }
 
 const CHANGE_LABELS = { added: '新增', changed: '修改', retired: '停用' } as const;
-const MESSAGE_KINDS: Record<string, string> = { letter: '交办函', alert: '重大异常预警', summary: '调度会材料', notice: '通知', checkpoint: '台账检查点' };
+export const MESSAGE_KIND_LABELS: Record<string, string> = { letter: '交办函', alert: '重大异常预警', summary: '调度会材料', notice: '通知', checkpoint: '台账检查点' };
 
 /** `2026-W48` as 2026 年第 48 周. */
 export function weekText(week: string): string {
@@ -62,11 +62,11 @@ function sentence(e: LedgerEvent, names: EventNames): string | undefined {
     case 'letter_issued':
       return `${weekText(e.payload.week)}交办函 ${e.payload.letterNo}，${e.payload.day} 发出，列出问题 ${e.payload.problems.length} 项，交办 ${e.payload.assigns.length} 项`;
     case 'message_sent':
-      return `${MESSAGE_KINDS[e.payload.kind] ?? e.payload.kind}（${periodText(e.payload.period)}）已送达 ${e.payload.recipient}，第 ${e.payload.attempts} 次尝试`;
+      return `${MESSAGE_KIND_LABELS[e.payload.kind] ?? e.payload.kind}（${periodText(e.payload.period)}）已送达 ${e.payload.recipient}，第 ${e.payload.attempts} 次尝试`;
     case 'message_failed':
-      return `${MESSAGE_KINDS[e.payload.kind] ?? e.payload.kind}（${periodText(e.payload.period)}）未能送达 ${e.payload.recipient}：${e.payload.error}`;
+      return `${MESSAGE_KIND_LABELS[e.payload.kind] ?? e.payload.kind}（${periodText(e.payload.period)}）未能送达 ${e.payload.recipient}：${e.payload.error}`;
     case 'message_requeued':
-      return `${MESSAGE_KINDS[e.payload.kind] ?? e.payload.kind}（${periodText(e.payload.period)}）重新排队发送给 ${e.payload.recipient}`;
+      return `${MESSAGE_KIND_LABELS[e.payload.kind] ?? e.payload.kind}（${periodText(e.payload.period)}）重新排队发送给 ${e.payload.recipient}`;
     case 'values_recorded':
       return `${e.payload.day} 数据源 ${e.payload.source} 入库 ${e.payload.values} 个数值（其中修订 ${e.payload.revised} 个），采集运行 ${e.payload.runId}，指纹 ${e.payload.digest.slice(0, 12)}…`;
     default:

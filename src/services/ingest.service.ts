@@ -81,8 +81,10 @@ export class IngestService {
   sourcesFor(pick: { source?: string; file?: string }): IngestSource[] {
     const all = this.deps.config.sources;
     const named = pick.source ? all.find((s) => s.name === pick.source) : undefined;
-    if (pick.source && !named && !pick.file) {
-      throw new Error(`配置中没有名为“${pick.source}”的数据源（已配置：${all.map((s) => s.name).join('、') || '无'}）`);
+    // Also with --file: the file is read with that source's settings, and a misspelt name would silently read it
+    // with the defaults instead.
+    if (pick.source && !named) {
+      throw new Error(`配置中没有名为“${pick.source}”的数据源（已配置：${all.map((s) => s.name).join('、') || '无'}）${pick.file ? '；只采集一个文件时可不写 --source' : ''}`);
     }
     if (pick.file) {
       const base = named?.type === 'csv' ? named : undefined;

@@ -52,6 +52,7 @@ describe('duban CLI', () => {
 
   it('refuses an unknown source by name and lists the configured ones', async () => {
     const config = writeTestConfig({ sources: [{ name: 'demo', type: 'demo' }] });
+    await expect(duban('--config', config.file, 'ingest', '--day', '2026-11-26', '--source', 'nope', '--file', '/tmp/x.csv')).rejects.toThrow('配置中没有名为“nope”的数据源');
     await expect(duban('--config', config.file, 'ingest', '--day', '2026-11-26', '--source', 'nope')).rejects.toThrow(
       '配置中没有名为“nope”的数据源（已配置：demo）',
     );

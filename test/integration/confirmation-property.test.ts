@@ -23,7 +23,8 @@ import { createTestDatabase, TestDatabase } from '../helpers/test-database';
  * real ingest, evaluation, problems and reconciliation on PostgreSQL, with an operator closing what the data confirm.
  *
  * - After every step, no problem is data-confirmed while a breach of its series stands within the working days that
- *   should confirm it (or before those days have values), and no problem is closed on such a window.
+ *   should confirm it (or before those days have values); no problem is closed on such a window when it is closed,
+ *   and none stays closed with a breach after its closing day.
  * - At the end, the verdicts equal those of the same final values taken in day by day, in order: the same anomalies
  *   stand, and every fact is confirmed (or closed) exactly when the orderly run has it confirmed.
  *
@@ -153,12 +154,12 @@ async function assertSafe(w: World, step: string): Promise<void> {
       const missing = windowAfter(latest).filter((d) => !values.has(d));
       if (missing.length > 0) throw new Error(`${step}: problem ${p.id} (${p.unit}) is confirmed, but its latest breach is ${latest} and ${missing.join(', ')} have no value`);
     }
+    // A closure stands only while no breach follows it (one that does reopens it). Whether its window was clean is
+    // checked when it is made (closeConfirmed): a later revision that takes back the breach it followed moves "the
+    // latest breach" to an earlier day, whose window may never have been complete, without making the close unsound.
     if (p.state === 'closed') {
       const after = all.filter((d) => d > p.closed_on!);
       if (after.length > 0) throw new Error(`${step}: problem ${p.id} (${p.unit}) closed on ${p.closed_on} though ${after.join(', ')} breach after it`);
-      const latest = all.at(-1);
-      const window = latest === undefined ? [] : windowAfter(latest);
-      if (window.some((d) => d > p.closed_on! || !values.has(d))) throw new Error(`${step}: problem ${p.id} (${p.unit}) closed on ${p.closed_on} on an unclean window after ${latest}`);
     }
   }
 }

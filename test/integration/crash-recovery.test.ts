@@ -63,7 +63,8 @@ async function deploy(label: string): Promise<Deployment> {
     config: writeTestConfig({
       ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 14, attempts: 3 },
       sources: [{ name: 'demo', type: 'demo', seed: 29 }],
-      delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', leaseMs: 2000, retryBaseMs: 1000 },
+      // Live since the first day simulated: its alerts and letters are the daily work, not a first start's backlog.
+      delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', leaseMs: 2000, retryBaseMs: 1000, goLive: '2026-10-26' },
       letters: { summaryRecipients: ['director@xuancheng.example.gov.cn'] },
       // A dead daemon's job is taken up a few seconds after the restart rather than half a minute; the sweep runs
       // every five seconds so that a job BullMQ gave up on comes back within the test's patience.

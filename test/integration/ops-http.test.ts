@@ -57,6 +57,8 @@ beforeEach(async () => {
   config = writeTestConfig({
     ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 0, attempts: 1 },
     sources: [{ name: 'demo', type: 'demo', seed: 3 }],
+    // Live before this week: a start catches up Monday's letters (a first start would hold them back).
+    delivery: { goLive: '2026-11-01' },
   });
 });
 afterEach(async () => {

@@ -20,7 +20,8 @@ const PHASES = [
 const config = writeTestConfig({
   ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 7, attempts: 8 },
   sources: [{ name: 'demo', type: 'demo', seed: 31 }],
-  delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', leaseMs: 2000, retryBaseMs: 1000 },
+  // Live since the first day simulated: its alerts and letters are the daily work, not a first start's backlog.
+  delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', leaseMs: 2000, retryBaseMs: 1000, goLive: '2026-11-09' },
   letters: { summaryRecipients: ['director@xuancheng.example.gov.cn'] },
   // Retries a second apart and doubling: a 30 s outage is outlasted by the attempts, as the default 30 s ones would.
   queue: { lockDurationMs: 4000, stalledIntervalMs: 1000, retryDelayMs: 1000, sweep: '*/5 * * * * *' },

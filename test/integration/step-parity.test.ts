@@ -57,7 +57,8 @@ async function state(db: Db) {
 
 beforeAll(() => {
   dir = tempDir();
-  config = writeTestConfig({ ingest: { lookbackDays: 0 }, sources: [], delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn' } });
+  // Live before the days judged: the daemon's alerts are not held back as a first start's would be.
+  config = writeTestConfig({ ingest: { lookbackDays: 0 }, sources: [], delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', goLive: '2026-09-01' } });
 });
 afterAll(async () => {
   process.env = saved;
