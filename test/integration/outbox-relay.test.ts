@@ -130,7 +130,7 @@ describe('the outbox and its relay', () => {
     try {
       const configFile = writeTestConfig({ sources: [] }).file;
       const failed = await duban('--config', configFile, 'outbox', 'list', '--status', 'failed');
-      expect(failed).toMatch(/letter\s+jixi\s+2026-W48\s+发送失败\s+1\s+【督办交办函】jixi/);
+      expect(failed).toMatch(/交办函\s+jixi\s+2026-W48\s+发送失败\s+1\s+【督办交办函】jixi/);
       const { id } = await db.db.selectFrom('outbox').select('id').where('recipient_key', '=', 'jixi').executeTakeFirstOrThrow();
       expect(await duban('--config', configFile, 'outbox', 'retry', String(id))).toBe(`邮件 ${id} 已放回待发送。`);
       expect(await statusOf('jixi')).toMatchObject({ status: 'pending', attempts: 0 });
