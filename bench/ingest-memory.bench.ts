@@ -21,6 +21,7 @@ import { createDatabase } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrator';
 import { PROJECT_ROOT } from '../src/project-root';
 import { syncCatalogue } from '../src/services/catalogue-sync.service';
+import { ADMIN_URL, benchDatabaseUrl, withClient } from './bench-admin';
 import type { ChildResult } from './ingest-child';
 
 const DAY = '2026-11-26';
@@ -29,8 +30,7 @@ const LIMIT_MB = 300;
 const RUNS = 3;
 const DB_NAME = process.env.BENCH_DB ?? 'duban_bench_memory';
 if (!/^[a-z_][a-z0-9_]*$/.test(DB_NAME)) throw new Error(`BENCH_DB must be a plain lower-case identifier, got ${DB_NAME}`);
-const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const BENCH_URL = withDatabase(ADMIN_URL, DB_NAME);
+const BENCH_URL = benchDatabaseUrl(DB_NAME);
 const DIR = path.join(PROJECT_ROOT, '.bench');
 const UNITS = 90_910;
 const BIG = path.join(DIR, 'memory-100mb.csv');
@@ -163,31 +163,8 @@ function child<T>(script: string, args: string[]): Promise<T> {
   });
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-async function inBench<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: BENCH_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>) => withClient(ADMIN_URL, fn);
+const inBench = <T>(fn: (c: pg.Client) => Promise<T>) => withClient(BENCH_URL, fn);
 
 const mb = (bytes: number) => (bytes / (1 << 20)).toFixed(0);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -14,10 +14,11 @@ import path from 'node:path';
 import pg from 'pg';
 import type { UnitConfig } from '../src/config/schema';
 import { loadConfig } from '../src/config/load-config';
-import { createDatabase } from '../src/db/database';
+import { createDatabase, withDatabase } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrator';
 import { PROJECT_ROOT } from '../src/project-root';
 import { syncCatalogue } from '../src/services/catalogue-sync.service';
+import { withClient } from './bench-admin';
 import type { ChildResult } from './ingest-child';
 
 const ROWS = 1_000_000;
@@ -234,22 +235,6 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 async function inBench<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   return withClient(BENCH_URL, fn);
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 function step(text: string): void {

@@ -49,3 +49,10 @@ export function roleName(name: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`数据库角色名只能用小写字母、数字和下划线，且不以数字开头：${name}`);
   return name;
 }
+
+/** The same server and login, another database (the URL's path is the database name). */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

@@ -12,6 +12,7 @@ import { loadEnv } from '../config/env';
 import { createLogger } from '../logger';
 import { PROJECT_ROOT } from '../project-root';
 import { describeAudit } from '../cli/audit.command';
+import { withDatabase } from '../db/database';
 import { setupRoles } from '../db/roles';
 import { auditHolds } from '../services/audit.service';
 import { runDemo } from './demo-scenario';
@@ -92,12 +93,6 @@ async function demoRoles(url: URL): Promise<{ split: boolean; app: string; owner
     return u.toString();
   };
   return { split: true, app: as(DEMO_ROLES.app, passwords.app), owner: as(DEMO_ROLES.owner, passwords.owner) };
-}
-
-function withDatabase(base: string, name: string): string {
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /** The demo's own database, made afresh; nothing else on the server is touched. */

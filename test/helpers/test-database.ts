@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDatabase, DatabaseHandle } from '../../src/db/database';
+import { createDatabase, DatabaseHandle, withDatabase } from '../../src/db/database';
+
+export { withDatabase };
 import { ensureDatabase } from '../../src/db/ensure-database';
 import { setupRoles } from '../../src/db/roles';
 
@@ -108,12 +110,6 @@ async function connectAdmin(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   return client;
-}
-
-export function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 /** The same server and database, logged in as `role`. */
