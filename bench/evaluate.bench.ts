@@ -52,7 +52,7 @@ async function main(): Promise<void> {
           SELECT i.id AS indicator_id, u.id AS unit_id,
                  i.alert_value + (coalesce(i.benchmark_value, 100) - i.alert_value) * (0.3 + 0.6 * random()) AS level,
                  coalesce(i.benchmark_value, 100) - i.alert_value AS spread
-          FROM indicators i CROSS JOIN units u)
+          FROM indicators_on(${DAY}::date) i CROSS JOIN units u)
         INSERT INTO observations (day, indicator_id, unit_id, value, first_run_id, run_id)
         SELECT d::date, s.indicator_id, s.unit_id,
                round(least(100, s.level + s.spread * 0.1 * (random() - 0.5) - CASE WHEN random() < 0.01 THEN 5 ELSE 0 END)::numeric, 2),

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     const prep = createDatabase(BENCH_URL);
     try {
       await migrateToLatest(prep.db);
-      await syncCatalogue(prep.db, { units, indicators });
+      await syncCatalogue(prep.db, { units, indicators, calendar: loadConfig().calendar });
     } finally {
       await prep.close();
     }

@@ -121,7 +121,7 @@ async function prepareCatalogue(
   units: UnitConfig[],
   indicators: ReturnType<typeof loadConfig>['indicators'],
 ): Promise<void> {
-  await syncCatalogue(db, { units, indicators });
+  await syncCatalogue(db, { units, indicators, calendar: loadConfig().calendar });
   const n = await db.selectFrom('units').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
   if (Number(n.n) !== units.length) throw new Error(`catalogue holds ${n.n} units, expected ${units.length}`);
 }

@@ -128,7 +128,7 @@ async function buildWeek(config: ReturnType<typeof loadConfig>): Promise<Databas
                 WHEN d::date = ${DATA_DAY}::date AND i.code = 'on_time_completion_rate' THEN 99.5
                 ELSE round((i.alert_value + (coalesce(i.benchmark_value, 100) - i.alert_value) * random())::numeric, 2) END,
            0, 0
-    FROM generate_series(${DATA_DAY}::date - 7, ${DATA_DAY}::date, '7 days') d CROSS JOIN indicators i CROSS JOIN units u`.execute(db);
+    FROM generate_series(${DATA_DAY}::date - 7, ${DATA_DAY}::date, '7 days') d CROSS JOIN indicators_on(${DATA_DAY}::date) i CROSS JOIN units u`.execute(db);
   await sql`VACUUM ANALYZE`.execute(db);
   await new RulesService(db).apply(config.rules.filter((r) => r.kind === 'threshold'), { by: 'bench', reason: 'bench', effectiveFrom: '2026-01-01' });
   await new EvaluationService({ db, config, logger: silent }).evaluateDay(DATA_DAY, { trigger: 'bench' });

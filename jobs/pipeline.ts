@@ -74,7 +74,8 @@ function step<P extends z.ZodType, T extends string, F extends string>(spec: Ste
 
 const dayText = z.string().refine(isDay, '不是有效日期（应为 YYYY-MM-DD）');
 /** A manual run of a slot that already succeeded (the CLI re-running a day) is a slot of its own: `<slot>-<rerun>`. */
-const rerun = z.string().regex(/^m\d{8}T\d{6}$/).optional();
+// To the millisecond (earlier ones to the second): two reruns of a day by a script within one second are still two.
+const rerun = z.string().regex(/^m\d{8}T\d{6}(\d{3})?$/).optional();
 const withRerun = (slot: string, tag: string | undefined) => (tag ? `${slot}-${tag}` : slot);
 
 /** A verdict: a day judged after the newest ingest run that changed it or a day its rules compare it with. */
@@ -298,9 +299,9 @@ export function jobId(name: string, slot: string): string {
   return id;
 }
 
-/** A rerun tag for a manual run of a slot that already succeeded: the instant, to the second. */
+/** A rerun tag for a manual run of a slot that already succeeded: the instant, to the millisecond. */
 export function rerunTag(at: Date): string {
-  return `m${tick(at)}`;
+  return `m${at.toISOString().slice(0, 23).replace(/[-:.]/g, '')}`;
 }
 
 /** A step's rank in the order of the work: how many `follows` lead back to a step that follows none. */

@@ -11,6 +11,7 @@ import * as problemFacts from './20261130T060000000Z-problem-facts';
 import * as ledgerAnchors from './20261130T070000000Z-ledger-anchors';
 import * as ingestAccounting from './20261130T080000000Z-ingest-accounting';
 import * as goLive from './20261130T090000000Z-go-live';
+import * as indicatorVersions from './20261130T100000000Z-indicator-versions';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '20261130T070000000Z-ledger-anchors': ledgerAnchors,
   '20261130T080000000Z-ingest-accounting': ingestAccounting,
   '20261130T090000000Z-go-live': goLive,
+  '20261130T100000000Z-indicator-versions': indicatorVersions,
 };

@@ -7,6 +7,7 @@ import { createDatabase, DatabaseHandle } from './db/database';
 import { ensureDatabase } from './db/ensure-database';
 import { databasePowers, forgingPowers, prepareSchema } from './db/roles';
 import { createMailTransport, MailTransport } from './delivery/mail-transport';
+import { WorkingCalendar } from './domain/working-calendar';
 import { createLogger, Logger } from './logger';
 import { FollowUps, JobRunner } from './queue/job-runner';
 import { PipelineState } from './queue/pipeline-view';
@@ -15,7 +16,7 @@ import type { AppServices } from './services';
 import { AlertService } from './services/alert.service';
 import { AuditService } from './services/audit.service';
 import { BacktestService } from './services/backtest.service';
-import { CatalogueService } from './services/catalogue-sync.service';
+import { CatalogueService, CatalogueSyncResult } from './services/catalogue-sync.service';
 import { CheckpointService } from './services/checkpoint.service';
 import { EvaluationService } from './services/evaluation.service';
 import { GoLiveService } from './services/go-live.service';
@@ -29,6 +30,7 @@ import { ReconcileService } from './services/reconcile.service';
 import { ReplayService } from './services/replay.service';
 import { RulesService } from './services/rules.service';
 import { SummaryService } from './services/summary.service';
+import { ThresholdsService } from './services/thresholds.service';
 
 export interface AppOptions {
   configPath?: string;
@@ -82,7 +84,11 @@ export class AppContext {
         if (why) throw new Error(`拒绝启动：${why}。守护进程须以只有应用权限的数据库角色运行（见 docs/operations.md#database-roles：duban db setup-roles，迁移用 MIGRATION_DATABASE_URL）；演示或测试确需如此时可加 --allow-owner`);
       }
       const app = AppContext.fromConfig(config, env, database, { ...opts, logger });
-      if (opts.prepare) logger.info(await app.services.catalogue.sync(), 'catalogue synced from config');
+      if (opts.prepare) {
+        app.catalogueSync = await app.services.catalogue.sync();
+        const { thresholdsUnapplied, ...synced } = app.catalogueSync;
+        logger.info({ ...synced, thresholdsUnapplied: thresholdsUnapplied.map((c) => c.code) }, 'catalogue synced from config');
+      }
       return app;
     } catch (err) {
       await database.close();
@@ -101,6 +107,7 @@ export class AppContext {
       catalogue: new CatalogueService({ db, config }),
       ingest: new IngestService({ db, pool, config, logger, now }),
       rules: new RulesService(db),
+      thresholds: new ThresholdsService(db),
       evaluation,
       backtest: new BacktestService({ db, evaluation }),
       replay: new ReplayService({ db, evaluation }),
@@ -121,6 +128,9 @@ export class AppContext {
     };
     return new AppContext(config, env, logger, database, services, opts.pipeline ?? PIPELINE, now, transport);
   }
+
+  /** What `prepare` found syncing the catalogue (thresholds the file changes and nobody applied, among others). */
+  catalogueSync: CatalogueSyncResult | undefined;
 
   /** What the steps' declarations ask about the pipeline, answered from Postgres. */
   pipelineView(): PipelineState {
@@ -159,8 +169,8 @@ export class AppContext {
   async adoptInitialRules(): Promise<void> {
     const { rules } = this.services;
     if ((await rules.latest()).length > 0) return;
-    const firstYear = Math.min(...this.config.calendar.map((c) => c.year));
-    const { stored } = await rules.apply(this.config.rules, { by: 'duban', reason: '首次启动：按规则文件建立初始规则', effectiveFrom: `${firstYear}-01-01` });
+    const effectiveFrom = new WorkingCalendar(this.config.calendar).firstDay();
+    const { stored } = await rules.apply(this.config.rules, { by: 'duban', reason: '首次启动：按规则文件建立初始规则', effectiveFrom });
     if (stored.length > 0) this.logger.info({ rules: stored.map((r) => r.rule_id) }, 'initial rules stored');
   }
 

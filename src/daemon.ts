@@ -5,6 +5,7 @@ import { AppContext, AppOptions } from './app-context';
 import type { DubanConfig } from './config/load-config';
 import { checkKeyPair, readSigningKey } from './config/signing-key';
 import { addDays, dayIn } from './domain/day';
+import { unappliedThresholdsWarning } from './domain/indicator-thresholds';
 import { OpsMetrics } from './ops/metrics';
 import { OpsServer } from './ops/ops-server';
 import { ReadinessCheck } from './ops/readiness';
@@ -75,6 +76,10 @@ export class Daemon {
       throw err;
     }
     await app.adoptInitialRules();
+    const unapplied = app.catalogueSync?.thresholdsUnapplied ?? [];
+    if (unapplied.length > 0) {
+      app.logger.warn({ indicators: unapplied.map((c) => c.code), detail: unappliedThresholdsWarning(unapplied) }, 'the indicators file changes thresholds that were not applied; days are judged with the versions in force');
+    }
     const { config, pipeline, logger } = app;
     // The first start is go-live: what the backfill finds before it is recorded, not announced (src/domain/go-live.ts).
     const goLive = await app.services.goLive.recordStart();

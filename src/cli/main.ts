@@ -18,6 +18,7 @@ import { rejectsCommand } from './rejects.command';
 import { replayCommand } from './replay.command';
 import { rulesCommand } from './rules.command';
 import { startCommand } from './start.command';
+import { thresholdsCommand } from './thresholds.command';
 
 export function buildProgram(): Command {
   const program = new Command('duban')
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .addCommand(evaluateCommand())
     .addCommand(replayCommand())
     .addCommand(rulesCommand())
+    .addCommand(thresholdsCommand())
     .addCommand(problemsCommand())
     .addCommand(reconcileCommand())
     .addCommand(lettersCommand())

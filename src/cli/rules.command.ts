@@ -1,6 +1,4 @@
-import { userInfo } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import type { AppContext } from '../app-context';
 import { ConfigError, ConfigProblem } from '../config/config-error';
@@ -9,6 +7,8 @@ import { dayIn, parseDay } from '../domain/day';
 import { formatRuleChanges } from '../domain/rule-diff';
 import { compareBy } from '../services/backtest.service';
 import type { RuleDefinition } from '../config/rules-schema';
+import type { RuleVersionRow } from '../db/schema';
+import { applyVersions, ApplyVersionsOptions, versionApplyOptions } from './apply-versions';
 import { formatInstant, table } from './output';
 import { describeRule } from './rule-text';
 import { withApp } from './with-app';
@@ -16,30 +16,23 @@ import { withApp } from './with-app';
 export function rulesCommand(): Command {
   const cmd = new Command('rules').description('监测规则：查看现行规则和历史版本，把规则文件的变更存为新版本');
 
-  cmd
-    .command('apply')
-    .description('比较规则文件与现行规则，显示差异，确认后存为新版本（已存的版本从不修改）')
-    .option('--file <path>', '规则文件（默认：主配置中的 rules）')
-    .requiredOption('--reason <text>', '为什么改（记入每个新版本）')
-    .option('--by <name>', '谁改的（默认：当前系统用户）', userInfo().username)
-    .option('--effective <YYYY-MM-DD>', '从哪天起生效（默认：今天）', parseDay)
-    .option('--yes', '不询问，直接应用')
-    .action(async (opts: { file?: string; reason: string; by: string; effective?: string; yes?: boolean }, sub: Command) => {
-      await withApp(sub, { prepare: true }, async (app) => {
-        const next = rulesFrom(app, opts.file);
-        const service = app.services.rules;
-        const changes = await service.plan(next);
-        console.log(formatRuleChanges(changes));
-        if (changes.length === 0) return;
-        const effectiveFrom = opts.effective ?? dayIn(app.config.timezone, app.now());
-        if (!opts.yes && !(await confirm(`以上 ${changes.length} 项变更自 ${effectiveFrom} 起生效，确认应用？[y/N] `))) {
-          console.log('未应用。');
-          return;
-        }
-        const { stored } = await service.apply(next, { by: opts.by, reason: opts.reason, effectiveFrom });
-        console.log(`已存为新版本：${stored.map((v) => `${v.rule_id} v${v.version}`).join('、')}（${opts.by}，自 ${effectiveFrom} 起）`);
+  versionApplyOptions(
+    cmd
+      .command('apply')
+      .description('比较规则文件与现行规则，显示差异，确认后存为新版本（已存的版本从不修改）')
+      .option('--file <path>', '规则文件（默认：主配置中的 rules）'),
+  ).action(async (opts: ApplyVersionsOptions & { file?: string }, sub: Command) => {
+    await withApp(sub, { prepare: true }, async (app) => {
+      const next = rulesFrom(app, opts.file);
+      const changes = await app.services.rules.plan(next);
+      await applyVersions(app, opts, {
+        changes,
+        shown: formatRuleChanges(changes),
+        noun: '规则',
+        apply: async (o) => (await app.services.rules.apply(next, o)).stored.map((v) => `${v.rule_id} 第 ${v.version} 版`),
       });
     });
+  });
 
   cmd
     .command('test')
@@ -63,25 +56,19 @@ export function rulesCommand(): Command {
 
   cmd
     .command('list')
-    .description('列出某天（默认今天）现行的规则版本')
+    .description('列出某天（默认今天）现行的规则版本，以及已存、尚未生效的版本')
     .option('--day <YYYY-MM-DD>', '哪一天', parseDay)
     .action(async (opts: { day?: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
         const day = opts.day ?? dayIn(app.config.timezone, app.now());
         const rows = await app.services.rules.inForceOn(day);
+        const pending = await app.services.rules.pendingAfter(day);
         if (rows.length === 0) {
           console.log(`${day} 没有现行规则。先运行：duban rules apply --reason "初始规则"（要让过去的日子也适用，加 --effective YYYY-MM-DD）`);
-          return;
+        } else {
+          console.log(`${day} 现行的规则：\n${versionTable(rows, app)}`);
         }
-        console.log(
-          table(
-            ['规则', '版本', '名称', '内容', '生效日', '修改人', '原因'],
-            rows.map((r) => {
-              const d = r.definition as RuleDefinition;
-              return [r.rule_id, r.version, d.name, describeRule(d, indicatorName(app)), r.effective_from, r.created_by, r.reason];
-            }),
-          ),
-        );
+        if (pending.length > 0) console.log(`\n已存、尚未生效：\n${versionTable(pending, app)}`);
       });
     });
 
@@ -114,14 +101,15 @@ function signed(n: number): string {
   return n > 0 ? `+${n}` : String(n);
 }
 
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new Error('非交互环境中请加 --yes 确认应用');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
+function versionTable(rows: readonly RuleVersionRow[], app: AppContext): string {
+  return table(
+    ['规则', '版本', '名称', '内容', '生效日', '修改人', '原因'],
+    rows.map((r) => {
+      if (r.definition === null) return [r.rule_id, r.version, '', '（停用）', r.effective_from, r.created_by, r.reason];
+      const d = r.definition as RuleDefinition;
+      return [r.rule_id, r.version, d.name, describeRule(d, indicatorName(app)), r.effective_from, r.created_by, r.reason];
+    }),
+  );
 }
 
 function indicatorName(app: AppContext): (code: string) => string | undefined {

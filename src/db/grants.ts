@@ -4,7 +4,7 @@ import type { Db } from './database';
 /**
  * What the app role (the daemon's and the CLI's) may do with each table: the one declaration of its privileges.
  * Everything else — UPDATE or DELETE where not listed, TRUNCATE, TRIGGER, REFERENCES, ALTER, DROP — stays with the
- * owner role that runs the migrations. The ledger, the checkpoints, rule versions, letters and rejects are
+ * owner role that runs the migrations. The ledger, the checkpoints, rule and indicator versions, letters and rejects are
  * append-only to the app; observations change only by inserting a revision, which the owner's trigger applies.
  */
 export const APP_TABLE_PRIVILEGES = {
@@ -18,6 +18,7 @@ export const APP_TABLE_PRIVILEGES = {
   go_live: ['SELECT', 'INSERT'],
   job_runs: ['SELECT', 'INSERT', 'UPDATE'],
   rule_versions: ['SELECT', 'INSERT'],
+  indicator_versions: ['SELECT', 'INSERT'],
   evaluation_runs: ['SELECT', 'INSERT', 'UPDATE'],
   anomalies: ['SELECT', 'INSERT', 'UPDATE'],
   problems: ['SELECT', 'INSERT', 'UPDATE'],

@@ -18,26 +18,41 @@ export interface UnitsTable {
   updated_at: CreatedAt;
 }
 
+/**
+ * An indicator as the catalogue names it. What a verdict reads of it (kind, direction, 预警值, 先进值, weight, scope)
+ * is versioned in `indicator_versions`; `indicators_on(day)` joins the two as they stood on a day.
+ */
 export interface IndicatorsTable {
   id: Generated<number>;
   code: string;
   name: string;
   unit: string;
-  kind: 'percent' | 'count' | 'number';
-  direction: 'higher' | 'lower';
   formula: string;
-  alert_value: Numeric | null;
-  benchmark_value: Numeric | null;
-  weight: Numeric;
   source_system: string;
   source_department: string | null;
-  /** Which units the indicator applies to (and so is expected from): 'all', {kinds: [...]} or {units: [codes]}. */
-  scope: ColumnType<IndicatorScope, string | undefined, string>;
   /** Other header texts sources use for its column. */
   header_aliases: ColumnType<string[], string[] | undefined, string[]>;
   active: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+}
+
+/** One version of an indicator's thresholds: append-only, with who, why and from which day. */
+export interface IndicatorVersionsTable {
+  id: Generated<number>;
+  indicator_id: number;
+  version: number;
+  kind: 'percent' | 'count' | 'number';
+  direction: 'higher' | 'lower';
+  alert_value: Numeric | null;
+  benchmark_value: Numeric | null;
+  weight: Numeric;
+  /** Which units the indicator applies to (and so is expected from): 'all', {kinds: [...]} or {units: [codes]}. */
+  scope: ColumnType<IndicatorScope, string, never>;
+  created_by: string;
+  reason: string;
+  effective_from: string;
+  created_at: CreatedAt;
 }
 
 export type IndicatorScope = 'all' | { kinds: Array<'city' | 'county' | 'department'> } | { units: string[] };
@@ -164,6 +179,8 @@ export interface AnomaliesTable {
   id: Generated<number>;
   rule_id: string;
   rule_version_id: number;
+  /** The thresholds the anomaly was judged against (null only before they were versioned). */
+  indicator_version_id: number | null;
   indicator_id: number;
   unit_id: number;
   day: string;
@@ -281,6 +298,7 @@ export interface Database {
   evaluation_runs: EvaluationRunsTable;
   anomalies: AnomaliesTable;
   rule_versions: RuleVersionsTable;
+  indicator_versions: IndicatorVersionsTable;
   units: UnitsTable;
   indicators: IndicatorsTable;
   ingest_runs: IngestRunsTable;
@@ -305,6 +323,7 @@ export type IngestIgnoredColumnRow = Selectable<IngestIgnoredColumnsTable>;
 export type NewIngestReject = Insertable<IngestRejectsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
 export type RuleVersionRow = Selectable<RuleVersionsTable>;
+export type IndicatorVersionRow = Selectable<IndicatorVersionsTable>;
 export type LedgerEventRow = Selectable<LedgerEventsTable>;
 export type ProblemRow = Selectable<ProblemsTable>;
 export type OutboxRow = Selectable<OutboxTable>;

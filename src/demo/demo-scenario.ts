@@ -9,7 +9,8 @@ import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { addDays, Day, dayRange } from '../domain/day';
 import { letterDay, weekDueOn } from '../domain/letter-schedule';
 import { confirmationWindow } from '../domain/problem-confirmation';
-import { DEADLINE_STATES } from '../domain/problem-state';
+import { DEADLINE_STATES, ProblemState } from '../domain/problem-state';
+import type { EscalationLevel } from '../domain/problem-deadline';
 import { WorkingCalendar } from '../domain/working-calendar';
 import { writeTable } from '../export/table-export';
 import type { Logger } from '../logger';
@@ -50,7 +51,7 @@ export interface DemoOutcome {
   checkpoints: CheckpointCopies;
   /** Closures (销号), and of them those whose data confirmed the recovery over a clean window: always all of them. */
   closures: { total: number; onCleanWindow: number };
-  stories: Array<{ story: string; problemId: number | null; state: string | null; reopenCount: number; escalation: string | null }>;
+  stories: Array<{ story: string; problemId: number | null; state: ProblemState | null; reopenCount: number; escalation: EscalationLevel | 'none' | null }>;
   files: { mail: string; ledger: string; config: string; checkpoints: string; publicKey: string };
 }
 

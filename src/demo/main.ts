@@ -13,6 +13,8 @@ import { createLogger } from '../logger';
 import { PROJECT_ROOT } from '../project-root';
 import { describeAudit } from '../cli/audit.command';
 import { withDatabase } from '../db/database';
+import { ESCALATION_LABELS } from '../domain/problem-deadline';
+import { STATE_LABELS } from '../domain/problem-state';
 import { setupRoles } from '../db/roles';
 import { auditHolds } from '../services/audit.service';
 import { runDemo } from './demo-scenario';
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
 ${describeAudit(outcome.ledger).map((l) => `    ${l}`).join('\n')}
 
 预设的问题：
-${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '—'}：${s.state ?? '未出现'}${s.reopenCount ? `，重新打开 ${s.reopenCount} 次` : ''}${s.escalation && s.escalation !== 'none' ? `，督办等级 ${s.escalation}` : ''}`).join('\n')}
+${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '—'}：${s.state ? STATE_LABELS[s.state] : '未出现'}${s.reopenCount ? `，重新打开 ${s.reopenCount} 次` : ''}${s.escalation && s.escalation !== 'none' ? `，已${ESCALATION_LABELS[s.escalation]}` : ''}`).join('\n')}
 
 去哪里看：
   邮件（.eml 用邮件客户端打开，.html 用浏览器打开）：${outcome.files.mail}

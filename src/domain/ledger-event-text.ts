@@ -1,3 +1,4 @@
+import { describeThresholds, fieldChangesText } from './indicator-thresholds';
 import type { LedgerEvent } from './ledger-events';
 import { ESCALATION_LABELS } from './problem-deadline';
 import { STATE_LABELS } from './problem-state';
@@ -59,6 +60,11 @@ function sentence(e: LedgerEvent, names: EventNames): string | undefined {
       return `${e.payload.day} 并入问题 ${e.payload.into}：${e.payload.reason}`;
     case 'rule_version_applied':
       return `第 ${e.payload.version} 版${e.payload.change ? `（${CHANGE_LABELS[e.payload.change]}）` : ''}，${e.payload.effectiveFrom} 起生效：${e.payload.reason}`;
+    case 'threshold_version_applied': {
+      const p = e.payload;
+      const what = p.change === 'added' ? describeThresholds(p.thresholds) : fieldChangesText(p.fields);
+      return `${p.name} 阈值第 ${p.version} 版（${CHANGE_LABELS[p.change]}），${p.effectiveFrom} 起生效：${what}；原因：${p.reason}`;
+    }
     case 'letter_issued':
       return `${weekText(e.payload.week)}交办函 ${e.payload.letterNo}，${e.payload.day} 发出，列出问题 ${e.payload.problems.length} 项，交办 ${e.payload.assigns.length} 项`;
     case 'message_sent':

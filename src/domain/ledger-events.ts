@@ -1,4 +1,5 @@
 import type { Day } from './day';
+import type { ThresholdField, Thresholds } from './indicator-thresholds';
 import type { EscalationLevel } from './problem-deadline';
 import type { ProblemState } from './problem-state';
 
@@ -39,6 +40,21 @@ export type RuleEvent = {
   payload: { version: number; change: 'added' | 'changed' | 'retired' | undefined; digest: string; reason: string; effectiveFrom: Day };
 };
 
+/** A new version of an indicator's thresholds: what changed, the whole version, why and from which day. */
+export type ThresholdEvent = {
+  type: 'threshold_version_applied';
+  payload: {
+    indicator: string;
+    name: string;
+    version: number;
+    change: 'added' | 'changed';
+    fields: Array<{ field: ThresholdField; from: Thresholds[ThresholdField] | null; to: Thresholds[ThresholdField] }>;
+    thresholds: Thresholds;
+    reason: string;
+    effectiveFrom: Day;
+  };
+};
+
 export type LetterEvent = {
   type: 'letter_issued';
   payload: { letterNo: string; week: string; day: Day; messageId: string; problems: number[]; assigns: number[] };
@@ -69,12 +85,13 @@ export type ValuesEvent = {
   payload: { runId: number; day: Day; source: string; values: number; revised: number; digest: string; note?: string };
 };
 
-export type LedgerEvent = ProblemEvent | RuleEvent | LetterEvent | MessageEvent | ValuesEvent;
+export type LedgerEvent = ProblemEvent | RuleEvent | ThresholdEvent | LetterEvent | MessageEvent | ValuesEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 /** How a person reads each kind of event. */
 export const EVENT_LABELS: Record<LedgerEventType, string> = {
   rule_version_applied: '规则新版本',
+  threshold_version_applied: '阈值新版本',
   problem_opened: '发现问题',
   problem_reopened: '重新打开',
   problem_assigned: '交办',

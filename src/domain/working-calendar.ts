@@ -34,6 +34,12 @@ export class WorkingCalendar {
     }
   }
 
+  /** 1 January of the first year covered: where a first version of rules or thresholds starts judging. */
+  firstDay(): Day {
+    if (this.years.length === 0) throw new Error('工作日历为空：请在 config/calendar/ 中至少提供一年的节假日安排');
+    return `${this.years[0]}-01-01`;
+  }
+
   covers(day: Day): boolean {
     return this.years.includes(yearOf(day));
   }

@@ -37,6 +37,14 @@ export class AnomalyRepository {
     return new Map(r.rows.map((x) => [x.day, x.after_run]));
   }
 
+  /** The days from `from` on that have been judged (not counting backtests and replays, which roll back). */
+  async judgedDaysFrom(from: string): Promise<string[]> {
+    const r = await sql<{ day: string }>`
+      SELECT DISTINCT day::text FROM evaluation_runs
+      WHERE day >= ${from}::date AND finished_at IS NOT NULL AND trigger NOT IN ('backtest', 'replay') ORDER BY 1`.execute(this.db);
+    return r.rows.map((x) => x.day);
+  }
+
   /** Marks superseded the day's active anomalies of rules not in force on it (retired, or never in force then). */
   async supersedeOtherRules(day: string, inForce: string[]): Promise<number> {
     const r = await sql`
@@ -52,21 +60,30 @@ export class AnomalyRepository {
   /**
    * Records what a rule found on a day: new anomalies are inserted, ones found again are refreshed (and revived if
    * they had been superseded), and active ones no longer found are marked superseded. Returns how many were new.
+   * `thresholds`: the id of the threshold version each indicator was judged with, recorded on its anomalies.
    */
-  async record(evaluationId: number, rule: RaisingRule, day: string, found: FoundAnomaly[]): Promise<{ inserted: number; superseded: number }> {
+  async record(
+    evaluationId: number,
+    rule: RaisingRule,
+    day: string,
+    found: FoundAnomaly[],
+    thresholds: ReadonlyMap<number, number>,
+  ): Promise<{ inserted: number; superseded: number }> {
     // Columns as arrays: one statement whatever the count (a loose rule over many units finds tens of thousands),
     // where a VALUES list would run into the 65,535-parameter cap.
     const r = await sql<{ inserted: number }>`
       WITH up AS (
-        INSERT INTO anomalies (rule_id, rule_version_id, indicator_id, unit_id, day, kind, severity,
+        INSERT INTO anomalies (rule_id, rule_version_id, indicator_version_id, indicator_id, unit_id, day, kind, severity,
                                observed_value, expected_value, explanation, evaluation_id)
-        SELECT ${rule.id}, ${rule.versionId}, f.indicator_id, f.unit_id, ${day}::date, ${rule.kind}, ${rule.severity},
+        SELECT ${rule.id}, ${rule.versionId}, f.indicator_version_id, f.indicator_id, f.unit_id, ${day}::date, ${rule.kind}, ${rule.severity},
                f.observed_value, f.expected_value, f.explanation, ${evaluationId}
-        FROM unnest(${found.map((f) => f.indicator_id)}::int[], ${found.map((f) => f.unit_id)}::int[],
+        FROM unnest(${found.map((f) => f.indicator_id)}::int[], ${found.map((f) => thresholds.get(f.indicator_id) ?? null)}::int[],
+                    ${found.map((f) => f.unit_id)}::int[],
                     ${found.map((f) => f.observed_value)}::numeric[], ${found.map((f) => f.expected_value)}::numeric[],
-                    ${found.map((f) => f.explanation)}::text[]) AS f(indicator_id, unit_id, observed_value, expected_value, explanation)
+                    ${found.map((f) => f.explanation)}::text[])
+             AS f(indicator_id, indicator_version_id, unit_id, observed_value, expected_value, explanation)
         ON CONFLICT (rule_id, indicator_id, unit_id, day) DO UPDATE SET
-          rule_version_id = excluded.rule_version_id, severity = excluded.severity,
+          rule_version_id = excluded.rule_version_id, indicator_version_id = excluded.indicator_version_id, severity = excluded.severity,
           observed_value = excluded.observed_value, expected_value = excluded.expected_value,
           explanation = excluded.explanation, status = 'active', superseded_at = NULL
         RETURNING xmax = 0 AS inserted)

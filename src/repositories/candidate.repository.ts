@@ -1,6 +1,7 @@
 import { RawBuilder, sql } from 'kysely';
 import type { RuleDefinition } from '../config/rules-schema';
 import type { Db } from '../db/database';
+import { indicatorsOn } from './indicator-version.repository';
 
 export interface ThresholdCandidate {
   indicator_id: number;
@@ -72,9 +73,20 @@ function ruleFilter(rule: RuleDefinition): RawBuilder<boolean> {
   return sql<boolean>`${indicators} AND ${units}`;
 }
 
-/** The statements that find, per rule kind, the series that breach a rule on a day. They only read. */
+/**
+ * The statements that find, per rule kind, the series that breach a rule on a day. They only read. Indicators are
+ * read as they stood on the day judged (`indicators_on`): its 预警值, direction and scope, not today's; a replay also
+ * passes `asOf`, to leave out versions stored after the evaluation it repeats.
+ */
 export class CandidateRepository {
-  constructor(private readonly db: Db) {}
+  private readonly indicators: RawBuilder<unknown>;
+
+  constructor(
+    private readonly db: Db,
+    judged: { day: string; asOf?: RawBuilder<Date> },
+  ) {
+    this.indicators = indicatorsOn(judged.day, judged.asOf);
+  }
 
   /**
    * Series whose value breached the threshold on every one of `days` (the day judged and the working days before
@@ -87,7 +99,7 @@ export class CandidateRepository {
         SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
                i.alert_value AS alert, coalesce(${rule.value ?? null}::numeric, i.alert_value) AS threshold,
                coalesce(${rule.op ?? null}::text, CASE i.direction WHEN 'higher' THEN 'below' ELSE 'above' END) AS op
-        FROM indicators i CROSS JOIN units u WHERE ${ruleFilter(rule)})
+        FROM ${this.indicators} i CROSS JOIN units u WHERE ${ruleFilter(rule)})
       SELECT s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold::text, s.op, s.alert::text,
              max(o.value) FILTER (WHERE o.day = ${day}::date)::text AS value
       FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[])
@@ -115,7 +127,7 @@ export class CandidateRepository {
       FROM observations cur
       JOIN observations prev ON prev.day = ${ref}::date AND prev.indicator_id = cur.indicator_id AND prev.unit_id = cur.unit_id
       ${restrictTo(only, 'cur')}
-      JOIN indicators i ON i.id = cur.indicator_id
+      JOIN ${this.indicators} i ON i.id = cur.indicator_id
       JOIN units u ON u.id = cur.unit_id
       CROSS JOIN LATERAL (SELECT CASE i.direction WHEN 'higher' THEN prev.value - cur.value ELSE cur.value - prev.value END AS bad_move) m
       WHERE cur.day = ${day}::date AND prev.value >= ${rule.minBase} AND ${ruleFilter(rule)}
@@ -136,7 +148,7 @@ export class CandidateRepository {
         SELECT o.day, o.indicator_id, o.unit_id, u.kind, o.value,
                CASE i.direction WHEN 'higher' THEN o.value ELSE -o.value END AS score
         FROM observations o
-        JOIN indicators i ON i.id = o.indicator_id
+        JOIN ${this.indicators} i ON i.id = o.indicator_id
         JOIN units u ON u.id = o.unit_id
         WHERE o.day = ANY(${days}::date[]) AND ${ruleFilter(rule)}),
       ranked AS (
@@ -156,7 +168,7 @@ export class CandidateRepository {
         HAVING count(*) = ${days.length})
       SELECT b.indicator_id, b.unit_id, u.name AS unit_name, u.kind AS unit_kind, i.name AS indicator_name,
              i.unit AS indicator_unit, b.value::text, b.position::int, b.peers::int
-      FROM bottom b JOIN indicators i ON i.id = b.indicator_id JOIN units u ON u.id = b.unit_id`.execute(this.db);
+      FROM bottom b JOIN ${this.indicators} i ON i.id = b.indicator_id JOIN units u ON u.id = b.unit_id`.execute(this.db);
     return r.rows;
   }
 
@@ -183,7 +195,7 @@ export class CandidateRepository {
     const narrowed =
       rule.indicators === 'all' && rule.scope === 'all'
         ? sql``
-        : sql`AND o.indicator_id IN (SELECT i.id FROM indicators i WHERE ${indicators}) AND o.unit_id IN (SELECT u.id FROM units u WHERE ${units})`;
+        : sql`AND o.indicator_id IN (SELECT i.id FROM ${this.indicators} i WHERE ${indicators}) AND o.unit_id IN (SELECT u.id FROM units u WHERE ${units})`;
     // One statement: the statistics are computed once and read twice, for the candidates (as a JSON array) and for
     // the count of series in scope with too little history to be judged.
     const r = await sql<{ insufficient: number; candidates: BaselineCandidate[] }>`
@@ -205,12 +217,12 @@ export class CandidateRepository {
                trim_scale(round(st.median::numeric, 4))::text AS median, trim_scale(round(st.mad::numeric, 4))::text AS mad,
                st.n AS history
         FROM stats st
-        JOIN indicators i ON i.id = st.indicator_id
+        JOIN ${this.indicators} i ON i.id = st.indicator_id
         JOIN units u ON u.id = st.unit_id
         CROSS JOIN LATERAL (SELECT CASE i.direction WHEN 'higher' THEN st.median - st.value ELSE st.value - st.median END AS bad_dev) b
         WHERE ${indicators} AND ${units} AND st.n >= ${rule.minHistory} AND b.bad_dev >= ${rule.minDeviation}
           AND (st.mad = 0 OR 0.6745 * b.bad_dev / st.mad >= ${rule.z}))
-      SELECT (SELECT count(*)::int FROM indicators i CROSS JOIN units u
+      SELECT (SELECT count(*)::int FROM ${this.indicators} i CROSS JOIN units u
               LEFT JOIN stats st ON st.indicator_id = i.id AND st.unit_id = u.id
               WHERE ${indicators} AND ${units} AND coalesce(st.n, 0) < ${rule.minHistory}) AS insufficient,
              (SELECT coalesce(json_agg(found), '[]') FROM found) AS candidates`.execute(this.db);
@@ -227,7 +239,7 @@ export class CandidateRepository {
     if (expectation.length < rule.minReported) return [];
     const r = await sql<MissingCandidate>`
       SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name
-      FROM indicators i CROSS JOIN units u
+      FROM ${this.indicators} i CROSS JOIN units u
       WHERE ${ruleFilter(rule)}
         AND (i.scope = '"all"'::jsonb OR i.scope->'kinds' ? u.kind OR i.scope->'units' ? u.code)
         AND NOT EXISTS (SELECT 1 FROM observations o

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { IndicatorRow, IndicatorsTable, UnitRow, UnitsTable } from '../db/schema';
+import type { IndicatorsTable, IndicatorVersionRow, UnitRow, UnitsTable } from '../db/schema';
+import { indicatorsOn } from './indicator-version.repository';
 import type { Insertable } from 'kysely';
 
 export type UnitUpsert = Omit<Insertable<UnitsTable>, 'id' | 'active' | 'created_at' | 'updated_at'>;
+export type IndicatorOnDay = Pick<IndicatorVersionRow, 'kind' | 'alert_value' | 'benchmark_value'> & { id: number; code: string; name: string; unit: string; header_aliases: string[] };
 export type IndicatorUpsert = Omit<Insertable<IndicatorsTable>, 'id' | 'active' | 'created_at' | 'updated_at'>;
 
 export class CatalogueRepository {
@@ -48,6 +50,7 @@ export class CatalogueRepository {
     return rows.map((r) => r.code);
   }
 
+  /** Names and sources only: an indicator's thresholds are versions (indicator-version.repository.ts), never upserted. */
   async upsertIndicators(indicators: IndicatorUpsert[]): Promise<string[]> {
     if (indicators.length === 0) return [];
     const rows = await this.db
@@ -59,25 +62,17 @@ export class CatalogueRepository {
           .doUpdateSet((eb) => ({
             name: eb.ref('excluded.name'),
             unit: eb.ref('excluded.unit'),
-            kind: eb.ref('excluded.kind'),
-            direction: eb.ref('excluded.direction'),
             formula: eb.ref('excluded.formula'),
-            alert_value: eb.ref('excluded.alert_value'),
-            benchmark_value: eb.ref('excluded.benchmark_value'),
-            weight: eb.ref('excluded.weight'),
             source_system: eb.ref('excluded.source_system'),
             source_department: eb.ref('excluded.source_department'),
-            scope: eb.ref('excluded.scope'),
             header_aliases: eb.ref('excluded.header_aliases'),
             active: true,
             updated_at: sql`now()`,
           }))
-          .where(sql<boolean>`(indicators.name, indicators.unit, indicators.kind, indicators.direction, indicators.formula,
-              indicators.alert_value, indicators.benchmark_value, indicators.weight, indicators.source_system,
-              indicators.source_department, indicators.scope, indicators.header_aliases, indicators.active)
-            IS DISTINCT FROM (excluded.name, excluded.unit, excluded.kind, excluded.direction, excluded.formula,
-              excluded.alert_value, excluded.benchmark_value, excluded.weight, excluded.source_system,
-              excluded.source_department, excluded.scope, excluded.header_aliases, true)`),
+          .where(sql<boolean>`(indicators.name, indicators.unit, indicators.formula, indicators.source_system,
+              indicators.source_department, indicators.header_aliases, indicators.active)
+            IS DISTINCT FROM (excluded.name, excluded.unit, excluded.formula, excluded.source_system,
+              excluded.source_department, excluded.header_aliases, true)`),
       )
       .returning('code')
       .execute();
@@ -100,7 +95,11 @@ export class CatalogueRepository {
     return this.db.selectFrom('units').select(['id', 'code', 'name', 'kind', 'aliases']).where('active', '=', true).orderBy('id').execute();
   }
 
-  async activeIndicators(): Promise<IndicatorRow[]> {
-    return this.db.selectFrom('indicators').selectAll().where('active', '=', true).orderBy('id').execute();
+  /** The active indicators with the thresholds in force on `day` (ingest checks a value's kind with them). */
+  async activeIndicatorsOn(day: string): Promise<IndicatorOnDay[]> {
+    const r = await sql<IndicatorOnDay>`
+      SELECT id, code, name, unit, kind, header_aliases, alert_value::text, benchmark_value::text
+      FROM ${indicatorsOn(day)} i WHERE active ORDER BY id`.execute(this.db);
+    return r.rows;
   }
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { indicatorsOn } from './indicator-version.repository';
 import type { Day } from '../domain/day';
 import type { EscalationLevel } from '../domain/problem-deadline';
 import type { FactPart } from '../domain/anomaly-explanation';
@@ -115,7 +116,7 @@ export class LetterRepository {
   }
 
   /**
-   * Each unit's value of each indicator on `day` and a week before, the 预警值, and its rank on `day` among the units
+   * Each unit's value of each indicator on `day` and a week before, the 预警值 in force on `day`, and its rank on `day` among the units
    * of its kind (counties with counties, departments with departments), best first by the indicator's direction.
    */
   async standings(day: Day, weekAgo: Day, unitCode?: string): Promise<StandingRow[]> {
@@ -124,14 +125,14 @@ export class LetterRepository {
         SELECT o.indicator_id, o.unit_id, o.value,
                rank() OVER (PARTITION BY o.indicator_id, u.kind ORDER BY CASE WHEN i.direction = 'higher' THEN -o.value ELSE o.value END)::int AS rank,
                count(*) OVER (PARTITION BY o.indicator_id, u.kind)::int AS peers
-        FROM observations o JOIN units u ON u.id = o.unit_id JOIN indicators i ON i.id = o.indicator_id
+        FROM observations o JOIN units u ON u.id = o.unit_id JOIN ${indicatorsOn(day)} i ON i.id = o.indicator_id
         WHERE o.day = ${day}::date),
       before AS (SELECT indicator_id, unit_id, value FROM observations WHERE day = ${weekAgo}::date)
       SELECT u.code AS unit_code, u.name AS unit_name, i.name AS indicator, i.unit AS measure, i.direction,
              r.value AS latest, b.value AS week_ago, i.alert_value AS alert, r.rank, coalesce(r.peers, 0) AS peers
       FROM ranked r FULL JOIN before b ON b.indicator_id = r.indicator_id AND b.unit_id = r.unit_id
       JOIN units u ON u.id = coalesce(r.unit_id, b.unit_id)
-      JOIN indicators i ON i.id = coalesce(r.indicator_id, b.indicator_id)
+      JOIN ${indicatorsOn(day)} i ON i.id = coalesce(r.indicator_id, b.indicator_id)
       WHERE i.active AND (${unitCode ?? null}::text IS NULL OR u.code = ${unitCode ?? null})
       ORDER BY u.id, i.id`.execute(this.db);
     return r.rows;

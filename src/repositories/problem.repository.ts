@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { indicatorsOn } from './indicator-version.repository';
 import type { ProblemRow } from '../db/schema';
 import { DEADLINE_STATES, DecidedStatus, LIVE_STATES, ProblemState, ProblemStatus } from '../domain/problem-state';
 
@@ -117,7 +118,7 @@ export class ProblemRepository {
       SELECT a.id, a.indicator_id, a.unit_id, a.kind, a.severity, a.rule_id, i.code AS indicator_code, a.observed_value::text,
              i.direction, d.id AS source_department_id
       FROM anomalies a
-      JOIN indicators i ON i.id = a.indicator_id
+      JOIN ${indicatorsOn(day)} i ON i.id = a.indicator_id
       LEFT JOIN units d ON d.code = i.source_department
       WHERE a.day = ${day}::date AND a.status = 'active' AND a.problem_id IS NULL
       ORDER BY a.id`.execute(this.db);
@@ -164,7 +165,7 @@ export class ProblemRepository {
         worst_value = CASE
           WHEN u.worst_value IS NULL THEN p.worst_value
           WHEN p.worst_value IS NULL THEN u.worst_value
-          WHEN (SELECT i.direction FROM indicators i WHERE i.id = p.indicator_id) = 'higher' THEN least(p.worst_value, u.worst_value)
+          WHEN (SELECT i.direction FROM indicators_on(u.day) i WHERE i.id = p.indicator_id) = 'higher' THEN least(p.worst_value, u.worst_value)
           ELSE greatest(p.worst_value, u.worst_value) END,
         updated_at = now()
       FROM unnest(${updates.map((x) => x.id)}::bigint[], ${updates.map((x) => x.day)}::date[], ${updates.map((x) => x.count)}::int[],

@@ -30,6 +30,16 @@ export class RuleVersionRepository {
     return rows.filter((r) => r.definition !== null);
   }
 
+  /** Versions stored that are not yet in force on `day` (effective later), soonest first. */
+  async pendingAfter(day: string): Promise<RuleVersionRow[]> {
+    const r = await sql<RuleVersionRow>`
+      SELECT v.* FROM rule_versions v
+      WHERE v.effective_from > ${day}::date
+        AND v.version > coalesce((SELECT max(w.version) FROM rule_versions w WHERE w.rule_id = v.rule_id AND w.effective_from <= ${day}::date), 0)
+      ORDER BY v.effective_from, v.rule_id, v.version`.execute(this.db);
+    return r.rows;
+  }
+
   async history(ruleId: string): Promise<RuleVersionRow[]> {
     return this.db.selectFrom('rule_versions').selectAll().where('rule_id', '=', ruleId).orderBy('version').execute();
   }

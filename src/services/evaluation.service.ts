@@ -10,6 +10,7 @@ import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
 import { AnomalyRepository, FoundAnomaly } from '../repositories/anomaly.repository';
 import { CandidateRepository, SeriesKey } from '../repositories/candidate.repository';
+import { IndicatorVersionRepository } from '../repositories/indicator-version.repository';
 import { IngestRunRepository } from '../repositories/ingest-run.repository';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
 
@@ -36,7 +37,7 @@ export interface EvaluationSummary {
 }
 
 /**
- * 日监测, part 2: judges one day with the rule versions in force on that day. Candidates are found set-based in SQL;
+ * 日监测, part 2: judges one day with the rule and threshold versions in force on that day. Candidates are found set-based in SQL;
  * the wording of each anomaly is composed in the domain layer.
  */
 export class EvaluationService {
@@ -46,19 +47,24 @@ export class EvaluationService {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
-  /** With `within`, inside the caller's transaction (a backtest's or a replay's, which roll back). */
-  async evaluateDay(day: Day, opts: { trigger: string; within?: Db; rulesAsOf?: RawBuilder<Date> }): Promise<EvaluationSummary> {
+  /**
+   * With `within`, inside the caller's transaction (a backtest's or a replay's, which roll back). With `versionsAsOf`
+   * (a replay), only the rule and threshold versions stored by then count.
+   */
+  async evaluateDay(day: Day, opts: { trigger: string; within?: Db; versionsAsOf?: RawBuilder<Date> }): Promise<EvaluationSummary> {
     return inTransaction(opts.within ?? this.deps.db, async (tx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
       await useAnalyticSettings(tx);
       const anomalies = new AnomalyRepository(tx);
-      const candidates = new CandidateRepository(tx);
+      const candidates = new CandidateRepository(tx, { day, asOf: opts.versionsAsOf });
+      // Each anomaly names the thresholds it was judged against.
+      const thresholds = new Map((await new IndicatorVersionRepository(tx).inForceOn(day, opts.versionsAsOf)).map((v) => [v.indicator_id, v.id]));
       // Which of the day's data this evaluation sees, read in its own transaction: the run its verdict follows now.
       // Reconciliation counts a day towards confirming a recovery only once it was judged on its current data.
       const afterRun = (await new IngestRunRepository(tx).verdictRuns(day, day, this.deps.config.ingest.lookbackDays)).get(day) ?? null;
       const evaluationId = await anomalies.startEvaluation(day, opts.trigger, afterRun);
       const outcomes: RuleOutcome[] = [];
-      const inForce = await new RuleVersionRepository(tx).inForceOn(day, opts.rulesAsOf);
+      const inForce = await new RuleVersionRepository(tx).inForceOn(day, opts.versionsAsOf);
       // A rule no longer in force on the day (retired, or a backtest's proposal without it) keeps no anomaly there.
       const retired = await anomalies.supersedeOtherRules(day, inForce.map((v) => v.rule_id));
       for (const version of inForce) {
@@ -67,7 +73,7 @@ export class EvaluationService {
         const started = Date.now();
         const { found, insufficientHistory } = await this.find(candidates, rule, day);
         const raising = { id: rule.id, versionId: version.id, kind: rule.kind, severity: rule.severity };
-        const recorded = await anomalies.record(evaluationId, raising, day, found);
+        const recorded = await anomalies.record(evaluationId, raising, day, found, thresholds);
         outcomes.push({
           ...base,
           found: found.length,
@@ -82,6 +88,11 @@ export class EvaluationService {
       this.deps.logger.info({ day, rules: outcomes.length, found: outcomes.reduce((n, o) => n + o.found, 0) }, 'day evaluated');
       return summary;
     });
+  }
+
+  /** Days from `from` on already judged: what a new rule or threshold version effective from `from` has not judged yet. */
+  async judgedDaysFrom(from: Day): Promise<Day[]> {
+    return new AnomalyRepository(this.deps.db).judgedDaysFrom(from);
   }
 
   /** The day and the working days before it that a `for N` rule looks at, newest first. */

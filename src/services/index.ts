@@ -15,12 +15,15 @@ import type { ReconcileService } from './reconcile.service';
 import type { ReplayService } from './replay.service';
 import type { RulesService } from './rules.service';
 import type { SummaryService } from './summary.service';
+import type { ThresholdsService } from './thresholds.service';
 
 /** Every use case duban has, as the composition root (src/app-context.ts) builds them for the daemon, the CLI and tests. */
 export interface AppServices {
   catalogue: CatalogueService;
   ingest: IngestService;
   rules: RulesService;
+  /** 预警值, 先进值 and the other fields a verdict reads, as versions. */
+  thresholds: ThresholdsService;
   evaluation: EvaluationService;
   backtest: BacktestService;
   replay: ReplayService;

@@ -53,7 +53,7 @@ export class IngestService {
   /** `logger`: the job's, so every line carries the job name and slot. */
   async ingestDay(day: Day, opts: { trigger: string; sources?: IngestSource[]; logger?: Logger }): Promise<SourceRunResult[]> {
     const sources = opts.sources ?? this.deps.config.sources.map(createSource);
-    const catalogue = await this.loadCatalogue();
+    const catalogue = await this.loadCatalogue(day);
     const results: SourceRunResult[] = [];
     const logger = opts.logger ?? this.deps.logger;
     for (const source of sources) results.push(await this.ingestSource(day, source, catalogue, opts.trigger, logger));
@@ -119,9 +119,10 @@ export class IngestService {
     return pick.day ? (await this.runs.forDay(pick.day)).map((r) => r.id) : [];
   }
 
-  async loadCatalogue(): Promise<Catalogue> {
+  /** The catalogue a day's values are read against, with the thresholds in force on that day. */
+  async loadCatalogue(day: Day): Promise<Catalogue> {
     const repo = new CatalogueRepository(this.deps.db);
-    const [units, indicators] = await Promise.all([repo.activeUnitLabels(), repo.activeIndicators()]);
+    const [units, indicators] = await Promise.all([repo.activeUnitLabels(), repo.activeIndicatorsOn(day)]);
     return new Catalogue(
       units.map((u) => ({ id: u.id, code: u.code, name: u.name, kind: u.kind, aliases: u.aliases })),
       indicators.map((i) => ({

@@ -7,6 +7,7 @@ import type { EvaluationService } from './evaluation.service';
 export interface ReplayedAnomaly {
   rule_id: string;
   rule_version_id: number;
+  indicator_version_id: number | null;
   unit: string;
   indicator: string;
   observed_value: string | null;
@@ -20,12 +21,12 @@ export interface ReplayReport {
   evaluatedAt: Date;
   recorded: ReplayedAnomaly[];
   replayed: ReplayedAnomaly[];
-  /** Anomalies in one set and not the other, or the same one with other values or rule version. */
+  /** Anomalies in one set and not the other, or the same one with other values, rule or threshold version. */
   differences: Array<{ key: string; recorded?: ReplayedAnomaly; replayed?: ReplayedAnomaly }>;
 }
 
 /**
- * Re-judges a day as it was judged: with the rule versions that existed at its latest evaluation and the values as
+ * Re-judges a day as it was judged: with the rule and threshold versions that existed at its latest evaluation and the values as
  * they stood then (later revisions undone, later arrivals left out), inside a transaction that is rolled back.
  */
 export class ReplayService {
@@ -45,7 +46,7 @@ export class ReplayService {
     return inRolledBackTransaction(this.deps.db, async (tx) => {
       const recorded = await anomaliesAsOf(tx, day, at);
       await valuesAsOf(tx, last.id);
-      await this.deps.evaluation.evaluateDay(day, { trigger: 'replay', within: tx, rulesAsOf: at });
+      await this.deps.evaluation.evaluateDay(day, { trigger: 'replay', within: tx, versionsAsOf: at });
       const replayed = await anomaliesAsOf(tx, day);
       return { day, evaluationId: last.id, evaluatedAt: last.started_at, recorded, replayed, differences: differences(recorded, replayed) };
     });
@@ -78,7 +79,7 @@ async function anomaliesAsOf(db: Db, day: Day, at?: RawBuilder<Date>): Promise<R
     .selectFrom('anomalies as a')
     .innerJoin('units as u', 'u.id', 'a.unit_id')
     .innerJoin('indicators as i', 'i.id', 'a.indicator_id')
-    .select(['a.rule_id', 'a.rule_version_id', 'u.code as unit', 'i.code as indicator', 'a.observed_value', 'a.expected_value', 'a.explanation'])
+    .select(['a.rule_id', 'a.rule_version_id', 'a.indicator_version_id', 'u.code as unit', 'i.code as indicator', 'a.observed_value', 'a.expected_value', 'a.explanation'])
     .where('a.day', '=', day);
   q = at
     ? q.where('a.created_at', '<=', at).where((eb) => eb.or([eb('a.superseded_at', 'is', null), eb('a.superseded_at', '>', at)]))
@@ -89,7 +90,9 @@ async function anomaliesAsOf(db: Db, day: Day, at?: RawBuilder<Date>): Promise<R
 function differences(recorded: ReplayedAnomaly[], replayed: ReplayedAnomaly[]): ReplayReport['differences'] {
   const key = (a: ReplayedAnomaly) => `${a.rule_id}/${a.unit}/${a.indicator}`;
   const same = (a: ReplayedAnomaly, b: ReplayedAnomaly) =>
-    a.rule_version_id === b.rule_version_id && a.observed_value === b.observed_value && a.expected_value === b.expected_value;
+    a.rule_version_id === b.rule_version_id &&
+    a.indicator_version_id === b.indicator_version_id &&
+    a.observed_value === b.observed_value && a.expected_value === b.expected_value;
   const r = new Map(recorded.map((a) => [key(a), a]));
   const p = new Map(replayed.map((a) => [key(a), a]));
   return [...new Set([...r.keys(), ...p.keys()])]

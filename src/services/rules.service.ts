@@ -79,6 +79,11 @@ export class RulesService {
     return new RuleVersionRepository(this.db).inForceOn(day);
   }
 
+  /** Versions stored that take effect after `day`. */
+  async pendingAfter(day: string): Promise<RuleVersionRow[]> {
+    return new RuleVersionRepository(this.db).pendingAfter(day);
+  }
+
   async history(ruleId: string): Promise<RuleVersionRow[]> {
     return new RuleVersionRepository(this.db).history(ruleId);
   }

@@ -50,6 +50,24 @@ export async function cloneTestDatabase(template: string, label: string): Promis
   return connectTo(name);
 }
 
+/**
+ * An empty database, no roles set up and nothing migrated, connected as the superuser: for migration tests, which
+ * migrate it to an earlier release's schema, put in that release's data, and migrate on.
+ */
+export async function createEmptyDatabase(label: string): Promise<DatabaseHandle & { name: string; drop(): Promise<void> }> {
+  const name = `duban_${label}_${process.pid}_${randomBytes(3).toString('hex')}`.toLowerCase();
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const handle = createDatabase(withDatabase(TEST_DATABASE_URL, name));
+  return {
+    ...handle,
+    name,
+    async drop() {
+      await handle.close();
+      await dropTestDatabase(name);
+    },
+  };
+}
+
 /** Drops a test database by name (one whose handle is already closed, e.g. a template). */
 export async function dropTestDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

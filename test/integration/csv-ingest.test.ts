@@ -1,5 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { ingestFixture, IngestFixture } from '../helpers/ingest-fixture';
+import type { IndicatorConfig } from '../../src/config/schema';
+import { syncCatalogue } from '../../src/services/catalogue-sync.service';
 
 const DAY = '2026-11-26';
 let f: IngestFixture;
@@ -142,10 +144,8 @@ describe('CSV ingest into the real database', () => {
   });
 
   it('rejects a negative count for a count indicator', async () => {
-    await f.db.db
-      .insertInto('indicators')
-      .values({ code: 'overdue_cases', name: '超期件数', unit: '件', kind: 'count', direction: 'lower', formula: '', weight: 0, source_system: '' })
-      .execute();
+    const overdue: IndicatorConfig = { code: 'overdue_cases', name: '超期件数', unit: '件', kind: 'count', direction: 'lower', formula: '', alert: null, benchmark: null, weight: 0, source: '', headerAliases: [], scope: 'all' };
+    await syncCatalogue(f.db.db, { ...f.config, indicators: [...f.config.indicators, overdue] });
     const r = await ingest(f.writeCsv('count.csv', ['单位,指标,数值', '宣州区,超期件数,-1', '郎溪县,超期件数,3']));
     expect(r).toMatchObject({ accepted: 1, rejected: 1 });
     expect((await f.rejects(r.runId))[0]).toMatchObject({ reason: 'negative_count', line_no: 2 });

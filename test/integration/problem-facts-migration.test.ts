@@ -1,39 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { Migrator, sql } from 'kysely';
-import pg from 'pg';
 import { migrations } from '../../migrations';
-import { createDatabase, DatabaseHandle } from '../../src/db/database';
 import { LedgerService } from '../../src/services/ledger.service';
-import { TEST_DATABASE_URL } from '../helpers/test-database';
+import { createEmptyDatabase } from '../helpers/test-database';
 
 /**
  * A database as the last release left it (one problem per series *and kind of rule*), migrated: duplicates of one fact
  * are merged into the oldest, which takes the first assignment among them; the others end 已合并; each merge is in the
  * ledger, whose chain still verifies.
  */
-const name = `duban_facts_${process.pid}_${randomBytes(3).toString('hex')}`;
-let handle: DatabaseHandle;
-
-async function admin(query: string): Promise<void> {
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await c.connect();
-  try {
-    await c.query(query);
-  } finally {
-    await c.end();
-  }
-}
-
+let handle: Awaited<ReturnType<typeof createEmptyDatabase>>;
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(TEST_DATABASE_URL);
-  u.pathname = `/${name}`;
-  handle = createDatabase(u.toString());
+  handle = await createEmptyDatabase('facts');
 });
-afterAll(async () => {
-  await handle.close();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-});
+afterAll(() => handle.drop());
 
 describe('the migration to problems as facts', () => {
   it('merges duplicates of one fact into the oldest, keeping the first assignment, and records each merge', async () => {
