@@ -13,6 +13,7 @@ import { FollowUps, JobRunner } from './queue/job-runner';
 import { PipelineState } from './queue/pipeline-view';
 import { SlotLocks } from './queue/slot-locks';
 import type { AppServices } from './services';
+import { AccessService } from './services/access.service';
 import { AlertService } from './services/alert.service';
 import { AuditService } from './services/audit.service';
 import { BacktestService } from './services/backtest.service';
@@ -103,6 +104,7 @@ export class AppContext {
     const { db, pool } = database;
     const transport = env.smtpUrl ? createMailTransport(env.smtpUrl) : undefined;
     const evaluation = opts.overrides?.evaluation ?? new EvaluationService({ db, config, logger });
+    const access = opts.overrides?.access ?? new AccessService({ db, config, now, ...(env.linkSecret ? { linkSecret: env.linkSecret } : {}) });
     const services: AppServices = {
       catalogue: new CatalogueService({ db, config }),
       ingest: new IngestService({ db, pool, config, logger, now }),
@@ -114,8 +116,8 @@ export class AppContext {
       problems: new ProblemService({ db, config, logger }),
       problemActions: new ProblemActionService({ db, config, now }),
       reconcile: new ReconcileService({ db, config, logger }),
-      alerts: new AlertService({ db, config, logger }),
-      letters: new LetterService({ db, config, logger, now }),
+      alerts: new AlertService({ db, config, logger, replyLink: access.replyLink }),
+      letters: new LetterService({ db, config, logger, now, replyLink: access.replyLink }),
       summary: new SummaryService({ db, config, logger, now }),
       outbox: new OutboxService({ db }),
       // Without SMTP_URL messages wait in the outbox until a relay with a transport runs.
@@ -124,6 +126,7 @@ export class AppContext {
       // The key is read when a checkpoint is signed: a CLI user who may not read the daemon's key file can still work.
       checkpoints: new CheckpointService({ db, config, logger, now, signingKey: () => readSigningKey(env) }),
       goLive: new GoLiveService({ db, config, now }),
+      access,
       ...opts.overrides,
     };
     return new AppContext(config, env, logger, database, services, opts.pipeline ?? PIPELINE, now, transport);

@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobId, StepData, StepName } from '../jobs/pipeline';
+import { ApiServer } from './api/api-server';
 import { AppContext, AppOptions } from './app-context';
 import type { DubanConfig } from './config/load-config';
 import { checkKeyPair, readSigningKey } from './config/signing-key';
@@ -31,6 +32,8 @@ export interface DaemonOptions extends Omit<AppOptions, 'prepare'> {
   cron?: boolean;
   /** Overrides the config's `ops` section, e.g. port 0 in tests. */
   ops?: Partial<DubanConfig['ops']>;
+  /** Overrides the config's `api` section, e.g. port 0 in tests, or `enabled: false`. */
+  api?: Partial<DubanConfig['api']>;
   /** Run even as a role that could rewrite the ledger (`--allow-owner`): for a one-role development database. */
   allowOwner?: boolean;
 }
@@ -60,6 +63,8 @@ export class Daemon {
     private readonly opsServer: OpsServer,
     /** The port /healthz, /readyz and /metrics answer on: the configured one, or the one picked for port 0. */
     readonly opsPort: number,
+    /** The HTTP API and its port, unless `api.enabled` is false. */
+    private readonly api: { server: ApiServer; port: number } | undefined,
     /** How long a stop waits for the running job before handing it back. */
     readonly shutdownGraceMs: number,
     private readonly sweep: PipelineSweep,
@@ -102,6 +107,20 @@ export class Daemon {
       await app.close();
       throw new Error(`运维接口无法在 ${ops.host}:${ops.port} 上监听：${(err as Error).message}。请在 duban.yaml 的 ops.port 中换一个端口`);
     }
+    let api: { server: ApiServer; port: number } | undefined;
+    const apiConfig = { ...config.api, ...opts.api };
+    if (apiConfig.enabled) {
+      const server = await ApiServer.create({ services: app.services, config, logger, now: app.now, registry: metrics.registry });
+      try {
+        api = { server, port: await server.listen(apiConfig.host, apiConfig.port) };
+      } catch (err) {
+        await opsServer.close();
+        await queue.close();
+        redis.disconnect();
+        await app.close();
+        throw new Error(`API 无法在 ${apiConfig.host}:${apiConfig.port} 上监听：${(err as Error).message}。请在 duban.yaml 的 api.port 中换一个端口（或 api.enabled: false）`);
+      }
+    }
     const view = app.pipelineView();
     const sweep = new PipelineSweep({ pipeline, view, queue, logger });
     const slotLocks = new SlotLocks(app.database.pool);
@@ -114,10 +133,13 @@ export class Daemon {
     const workerRedis = redis.duplicate();
     const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner, config.queue);
     worker.on('error', (err) => logger.error({ err }, 'worker error'));
-    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, new CronScheduler(config.timezone), opsServer, opsPort, ops.shutdownGraceMs, sweep, order);
+    const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, new CronScheduler(config.timezone), opsServer, opsPort, api, ops.shutdownGraceMs, sweep, order);
     if (opts.cron !== false) daemon.registerSchedules();
     await daemon.backfill();
-    logger.info({ timezone: config.timezone, sources: config.sources.map((s) => s.name), ops: `http://${ops.host}:${opsPort}` }, 'duban started');
+    logger.info(
+      { timezone: config.timezone, sources: config.sources.map((s) => s.name), ops: `http://${ops.host}:${opsPort}`, api: api ? `http://${apiConfig.host}:${api.port}/api/v1` : 'off' },
+      'duban started',
+    );
     return daemon;
   }
 
@@ -137,6 +159,11 @@ export class Daemon {
         else await this.safely(() => this.runner.run(step, data));
       });
     }
+  }
+
+  /** The port the API answers on; undefined when it is off. */
+  get apiPort(): number | undefined {
+    return this.api?.port;
   }
 
   /** Enqueues what the pipeline is missing (after downtime: the days, letters and messages not done). Returns the job ids. */
@@ -171,6 +198,7 @@ export class Daemon {
       );
     }
     // While the job ran the endpoints still answered; they go before the connections they report on.
+    await this.api?.server.close();
     await this.opsServer.close();
     await this.queue.close();
     // Disconnecting the worker's connection also ends the renewal of a handed-back job's lock.

@@ -1,23 +1,18 @@
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { AppContext } from '../app-context';
 import { generateSigningKeys, readPublicKey } from '../config/signing-key';
-import { checkpointName } from '../domain/ledger-checkpoint';
-import { CheckpointCopies, readCheckpointCopies } from '../services/checkpoint-copies';
-import { AuditReport, auditHolds, describeValuesFinding } from '../services/audit.service';
-import { CHECKPOINT_FILE } from '../services/checkpoint.service';
-import { describeContradiction, describeDisagreement } from '../domain/problem-replay';
+import { describeAudit } from '../services/audit-report-text';
+import { checkpointsToCheck } from '../services/checkpoint-copies';
+import { auditHolds } from '../services/audit.service';
 import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { dayIn, parseDay } from '../domain/day';
-import { describeBreak } from '../domain/ledger-chain';
 import { eventLabel } from '../domain/ledger-events';
 import { ExportFormat, writeTable } from '../export/table-export';
 import type { EventFilter } from '../repositories/audit.repository';
 import { formatInstant, table } from './output';
 import { parseId } from './parse-id';
-import { indicatorCode, problemState, unitCode, UsageError } from './names';
+import { indicatorCode, problemState, unitCode, UsageError } from '../domain/names';
 import { withApp } from './with-app';
 
 export function auditCommand(): Command {
@@ -33,7 +28,10 @@ export function auditCommand(): Command {
     .option('--no-values', '不核对采集数值的指纹（数据量很大时可先跳过）')
     .action(async (opts: { checkpoints?: string[]; publicKey?: string; values: boolean }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const checkpoints = await checkpointsToCheck(app, opts);
+        const checkpoints = await checkpointsToCheck(app.config.audit.checkpoints, {
+          ...(opts.checkpoints ? { paths: opts.checkpoints } : {}),
+          ...(opts.publicKey ? { publicKey: readPublicKey(path.resolve(opts.publicKey)) } : {}),
+        });
         const report = await app.services.audit.verify({ ...(checkpoints ? { checkpoints } : {}), values: opts.values });
         for (const line of describeAudit(report, checkpoints?.sources)) console.log(line);
         if (!auditHolds(report)) process.exitCode = 2;
@@ -145,75 +143,5 @@ export function auditCommand(): Command {
   return cmd;
 }
 
-/** The checkpoints named on the command line, or the configured file; none when neither is there. */
-async function checkpointsToCheck(app: AppContext, opts: { checkpoints?: string[]; publicKey?: string }) {
-  const configured = app.config.audit.checkpoints;
-  const paths = opts.checkpoints ?? (configured && existsSync(path.join(configured.dir, CHECKPOINT_FILE)) ? [path.join(configured.dir, CHECKPOINT_FILE)] : []);
-  if (paths.length === 0) return undefined;
-  const publicKey = opts.publicKey ? readPublicKey(path.resolve(opts.publicKey)) : configured?.publicKey;
-  if (!publicKey) throw new Error('核验检查点需要公钥：请用 --public-key 指定，或在 duban.yaml 的 audit.checkpoints.publicKey 中配置');
-  return { ...(await readCheckpointCopies(paths)), publicKey };
-}
 
-/** How many problems of a list a report prints before summing up the rest. */
-const SHOWN = 50;
-
-/** The report of `audit verify`, one section per check, and the verdict. */
-export function describeAudit(r: AuditReport, sources?: CheckpointCopies['sources']): string[] {
-  const out: string[] = [];
-  let faults = 0;
-  const list = (items: string[]) => {
-    faults += items.length;
-    out.push(...items.slice(0, SHOWN).map((i) => `  ${i}`));
-    if (items.length > SHOWN) out.push(`  ……另有 ${items.length - SHOWN} 处`);
-  };
-  if (r.chain.broken) {
-    faults++;
-    out.push(`哈希链：台账被篡改：${describeBreak(r.chain.broken)}。此前 ${r.chain.checked} 条事件核验一致。`);
-  } else {
-    out.push(`哈希链：台账完整：${r.chain.checked} 条事件，哈希链逐条核验一致。`);
-  }
-  if (!r.checkpoints) {
-    out.push('检查点：未核对（没有检查点文件；用 --checkpoints 指定审计人员保存的副本）。');
-  } else {
-    const latest = r.checkpoints.findings.at(-1)?.checkpoint;
-    if (r.checkpoints.firstFailure) {
-      const failing = r.checkpoints.findings.filter((f) => f.finding.kind !== 'holds').length;
-      faults++;
-      out.push(`检查点：${r.checkpoints.total} 个中有 ${failing} 个与台账不再相符。第一个：${r.checkpoints.firstFailure}。`);
-    } else if (latest) {
-      out.push(`检查点：${r.checkpoints.total} 个，签名有效，均与台账一致；最近一个是${checkpointName(latest)}。`);
-    } else {
-      out.push('检查点：所给文件中没有检查点。');
-    }
-    // A mailbox holds a checkpoint a mail and much else: mails are counted, files and anything unreadable listed.
-    const all = sources ?? [];
-    const mails = all.filter((s) => /\.eml$/i.test(s.file) && s.unreadable.length === 0);
-    for (const s of all.filter((x) => !mails.includes(x))) {
-      const extra = [s.skipped ? `跳过非检查点文字 ${s.skipped} 行` : '', s.unreadable.length ? `第 ${s.unreadable.join('、')} 行无法读取（不是完整的检查点）` : ''].filter(Boolean);
-      out.push(`  读取 ${s.file}：检查点 ${s.checkpoints} 个${extra.length ? `，${extra.join('，')}` : ''}`);
-    }
-    const withCheckpoints = mails.filter((m) => m.checkpoints > 0);
-    if (mails.length > 0) {
-      out.push(`  读取邮件 ${mails.length} 封：${withCheckpoints.length} 封含检查点，共 ${withCheckpoints.reduce((n, m) => n + m.checkpoints, 0)} 个`);
-    }
-  }
-  const problemFaults = [
-    ...r.problems.contradictions.map(describeContradiction),
-    ...r.problems.disagreements.map(describeDisagreement),
-  ];
-  if (problemFaults.length === 0) out.push(`问题表：按台账事件重演 ${r.problems.replayed} 个问题，与问题表逐项一致。`);
-  else {
-    out.push(`问题表：与台账不一致 ${problemFaults.length} 处：`);
-    list(problemFaults);
-  }
-  if (!r.values) out.push('采集数值：未核对（--no-values）。');
-  else if (r.values.findings.length === 0) out.push(`采集数值：${r.values.runs} 次采集的数值与台账记载的指纹一致。`);
-  else {
-    out.push(`采集数值：${r.values.findings.length} 次采集与台账不符：`);
-    list(r.values.findings.map(describeValuesFinding));
-  }
-  out.push(faults === 0 ? '结论：台账可信。' : `结论：发现 ${faults} 处不一致，台账不可信。`);
-  return out;
-}
 

@@ -7,7 +7,7 @@ import { isoWeekOf, parseIsoWeek } from '../domain/iso-week';
 import { formatInstant, table } from './output';
 import { runStep } from './run-step';
 import { describeOutcome } from './step-report';
-import { unitCode } from './names';
+import { unitCode } from '../domain/names';
 import { withApp } from './with-app';
 
 const STATUS_LABELS = { pending: '待发送', delivered: '已送达', failed: '发送失败' } as const;

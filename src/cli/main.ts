@@ -10,14 +10,16 @@ import { inChinese } from './chinese-commander';
 import { databaseHint } from './database-hint';
 import { DEFAULT_DATABASE_URL } from '../config/env';
 import { migrateCommand } from './migrate.command';
-import { UsageError } from './names';
+import { UsageError } from '../domain/names';
 import { outboxCommand } from './outbox.command';
 import { problemsCommand } from './problems.command';
 import { reconcileCommand } from './reconcile.command';
 import { rejectsCommand } from './rejects.command';
 import { replayCommand } from './replay.command';
 import { rulesCommand } from './rules.command';
+import { serveCommand } from './serve.command';
 import { startCommand } from './start.command';
+import { tokensCommand } from './tokens.command';
 import { thresholdsCommand } from './thresholds.command';
 
 export function buildProgram(): Command {
@@ -37,6 +39,8 @@ export function buildProgram(): Command {
     .addCommand(lettersCommand())
     .addCommand(outboxCommand())
     .addCommand(auditCommand())
+    .addCommand(tokensCommand())
+    .addCommand(serveCommand())
     .addCommand(startCommand());
   // Help and commander's own errors in Chinese, on every command (added last, so that it reaches them all).
   return inChinese(program);

@@ -4,7 +4,7 @@ import { ESCALATION_LABELS } from '../domain/problem-deadline';
 import { PROBLEM_STATES, ProblemState, STATE_LABELS } from '../domain/problem-state';
 import { describeMove, ManualAction } from '../services/problem-action.service';
 import { table } from './output';
-import { indicatorCode, problemState, unitCode } from './names';
+import { indicatorCode, problemState, unitCode } from '../domain/names';
 import { parseId } from './parse-id';
 import { withApp } from './with-app';
 

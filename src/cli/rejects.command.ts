@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { parseDay } from '../domain/day';
 import { table } from './output';
-import { UsageError } from './names';
+import { UsageError } from '../domain/names';
 import { positiveInt } from './parse-id';
 import { withApp } from './with-app';
 

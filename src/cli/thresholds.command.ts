@@ -4,7 +4,7 @@ import { changedFields, describeThresholds, fieldChangesText, formatThresholdCha
 import { IndicatorVersion, thresholdsOf } from '../repositories/indicator-version.repository';
 import { thresholdsFromConfig } from '../services/thresholds.service';
 import { applyVersions, ApplyVersionsOptions, versionApplyOptions } from './apply-versions';
-import { indicatorCode } from './names';
+import { indicatorCode } from '../domain/names';
 import { formatInstant, table } from './output';
 import { withApp } from './with-app';
 

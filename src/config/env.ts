@@ -21,6 +21,8 @@ export interface DubanEnv {
   checkpointKey?: string;
   /** DUBAN_CHECKPOINT_KEY_FILE: a file holding it. */
   checkpointKeyFile?: string;
+  /** DUBAN_LINK_SECRET: signs letters' reply links (at least 32 characters). Unset, letters carry no link. Never logged. */
+  linkSecret?: string;
 }
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
@@ -33,7 +35,13 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): DubanEnv {
     ...(env.DUBAN_CHECKPOINT_KEY ? { checkpointKey: env.DUBAN_CHECKPOINT_KEY } : {}),
     ...(env.DUBAN_CHECKPOINT_KEY_FILE ? { checkpointKeyFile: env.DUBAN_CHECKPOINT_KEY_FILE } : {}),
     ...(env.DUBAN_NOW ? { now: parseInstant(env.DUBAN_NOW) } : {}),
+    ...(env.DUBAN_LINK_SECRET ? { linkSecret: linkSecret(env.DUBAN_LINK_SECRET) } : {}),
   };
+}
+
+function linkSecret(text: string): string {
+  if (text.length < 32) throw new Error('DUBAN_LINK_SECRET 太短：至少 32 个字符（例如 openssl rand -base64 48 的输出）');
+  return text;
 }
 
 function parseInstant(text: string): Date {

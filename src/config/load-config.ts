@@ -38,6 +38,7 @@ export interface DubanConfig {
   bureau: MainFile['bureau'];
   letters: MainFile['letters'];
   ops: MainFile['ops'];
+  api: MainFile['api'];
   queue: MainFile['queue'];
   audit: { checkpoints?: CheckpointConfig };
   /** The message templates, read and parsed once. */
@@ -128,6 +129,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     bureau: main.bureau,
     letters: main.letters,
     ops: main.ops,
+    api: main.api,
     queue: main.queue,
     audit: checkpoints ? { checkpoints } : {},
     templates,

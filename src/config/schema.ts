@@ -27,6 +27,16 @@ export const unitSchema = z
   })
   .strict();
 
+/** What a reply's evidence may be by default: PDF, pictures, Word and Excel documents, plain text. */
+const EVIDENCE_TYPES = [
+  'application/pdf',
+  'image/jpeg',
+  'image/png',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'text/plain',
+] as const;
+
 export const indicatorSchema = z
   .object({
     code,
@@ -298,6 +308,38 @@ export const mainFileSchema = z
       })
       .strict()
       .default({ host: '127.0.0.1', port: 9464, shutdownGraceMs: 30_000 }),
+    /**
+     * The HTTP API (docs/api.md) that `duban start` and `duban serve` answer on: every request carries a token
+     * (`duban tokens create`) or a letter's signed reply link.
+     */
+    api: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port. */
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Requests per token (or per address, before authentication) in each minute. */
+        rateLimitPerMinute: z.number().int().min(1).default(600),
+        /** Evidence files a lead attaches to a reply: at most this many bytes each, of these types. */
+        evidenceMaxBytes: z.number().int().min(1).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+        evidenceTypes: z
+          .array(z.string().min(1))
+          .default([...EVIDENCE_TYPES]),
+        /** Where a letter's reply link points (the console's address as the leads reach it); unset, letters carry no link. */
+        publicBaseUrl: z.url().optional(),
+        /** How long a reply link stays valid after its letter or alert. */
+        replyLinkDays: z.number().int().min(1).max(365).default(30),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        host: '127.0.0.1',
+        port: 8080,
+        rateLimitPerMinute: 600,
+        evidenceMaxBytes: 10 * 1024 * 1024,
+        evidenceTypes: [...EVIDENCE_TYPES],
+        replyLinkDays: 30,
+      }),
   })
   .strict();
 

@@ -26,6 +26,10 @@ export const APP_TABLE_PRIVILEGES = {
   ledger_checkpoints: ['SELECT', 'INSERT'],
   outbox: ['SELECT', 'INSERT', 'UPDATE'],
   letters: ['SELECT', 'INSERT'],
+  // A token is revoked and its last use noted; never deleted.
+  api_tokens: ['SELECT', 'INSERT', 'UPDATE'],
+  reply_link_revocations: ['SELECT', 'INSERT'],
+  evidence_files: ['SELECT', 'INSERT'],
   // The app checks that the schema is current; only the owner migrates.
   kysely_migration: ['SELECT'],
   kysely_migration_lock: ['SELECT'],

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { ProblemState } from '../domain/problem-state';
+import type { ApiRole } from '../domain/access-policy';
 
 /** Postgres `numeric` arrives as a string so no digit is lost; `date` as `YYYY-MM-DD`. */
 export type Numeric = ColumnType<string, string | number, string | number>;
@@ -294,6 +295,45 @@ export interface LedgerCheckpointsTable {
   line: string;
 }
 
+/** A person's access to the API: the token itself is never stored, only its SHA-256. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  person: string;
+  role: ApiRole;
+  /** The units a lead answers for (codes); empty for other roles. */
+  units: string[];
+  token_hash: string;
+  created_by: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  last_used_at: Date | null;
+}
+
+/** Reply links of a period (a week's letters, a day's alerts) revoked, for one unit or all. */
+export interface ReplyLinkRevocationsTable {
+  id: Generated<number>;
+  period: string;
+  unit_code: string | null;
+  revoked_by: string;
+  reason: string;
+  revoked_at: CreatedAt;
+}
+
+/** A file a lead attached to a reply: kept whole, with its SHA-256 (also in the reply's ledger event). */
+export interface EvidenceFilesTable {
+  id: Generated<number>;
+  problem_id: number;
+  file_name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  content: Buffer;
+  uploaded_by: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   evaluation_runs: EvaluationRunsTable;
   anomalies: AnomaliesTable;
@@ -313,6 +353,9 @@ export interface Database {
   problems: ProblemsTable;
   outbox: OutboxTable;
   letters: LettersTable;
+  api_tokens: ApiTokensTable;
+  reply_link_revocations: ReplyLinkRevocationsTable;
+  evidence_files: EvidenceFilesTable;
 }
 
 export type UnitRow = Selectable<UnitsTable>;
@@ -330,3 +373,4 @@ export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxMessage = Insertable<OutboxTable>;
 export type LetterRow = Selectable<LettersTable>;
 export type LedgerCheckpointRow = Selectable<LedgerCheckpointsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;

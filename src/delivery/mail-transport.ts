@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
-import type { Transporter } from 'nodemailer';
+import type { SendMailOptions, Transporter } from 'nodemailer';
+import type { OutboxRow } from '../db/schema';
 
 /** `verify` is for /readyz: it connects and logs in without sending. */
 export type MailTransport = Pick<Transporter, 'sendMail' | 'close' | 'verify'>;
@@ -13,4 +14,20 @@ export function createMailTransport(smtpUrl: string, opts: { maxConnections?: nu
 export function isPermanentFailure(err: unknown): boolean {
   const code = (err as { responseCode?: unknown }).responseCode;
   return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+/** An outbox message as nodemailer sends it (the relay) or composes it into an .eml (the API): one shape for both. */
+export function outboxMail(m: Pick<OutboxRow, 'to_addresses' | 'cc_addresses' | 'subject' | 'html' | 'text' | 'message_id'>, from: string): SendMailOptions {
+  return {
+    from,
+    to: m.to_addresses,
+    cc: m.cc_addresses,
+    subject: m.subject,
+    html: m.html,
+    text: m.text,
+    messageId: m.message_id,
+    // Chinese text is a third the size in base64 of what quoted-printable makes of it, and nodemailer no longer
+    // scans every body to choose.
+    textEncoding: 'base64',
+  };
 }

@@ -102,6 +102,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
     cron: false,
     // Its endpoints on a free port, beside a real daemon's.
     ops: { port: 0 },
+    api: { port: 0 },
   }).catch(async (err: unknown) => {
     await archive.close();
     throw err;

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { loadEnv } from '../config/env';
 import { createLogger } from '../logger';
 import { PROJECT_ROOT } from '../project-root';
-import { describeAudit } from '../cli/audit.command';
+import { describeAudit } from '../services/audit-report-text';
 import { withDatabase } from '../db/database';
 import { ESCALATION_LABELS } from '../domain/problem-deadline';
 import { STATE_LABELS } from '../domain/problem-state';

@@ -41,7 +41,7 @@ function sentence(e: LedgerEvent, names: EventNames): string | undefined {
     case 'problem_assigned':
       return `${e.payload.day} 交办${e.payload.letterNo ? `（${e.payload.letterNo}）` : ''}，整改期限 ${e.payload.deadline}`;
     case 'problem_responded':
-      return `${e.payload.day} 反馈整改：${e.payload.measures}${e.payload.evidence?.length ? `，附证据 ${e.payload.evidence.length} 件` : ''}`;
+      return `${e.payload.day} 反馈整改：${e.payload.measures}${evidenceText(e.payload.evidence, e.payload.evidenceFiles)}`;
     case 'problem_data_confirmed':
       return `${e.payload.day} 数据确认恢复`;
     case 'problem_data_regressed':
@@ -78,6 +78,13 @@ function sentence(e: LedgerEvent, names: EventNames): string | undefined {
     default:
       return undefined;
   }
+}
+
+function evidenceText(evidence: string[] = [], files: Array<{ name: string; sha256: string }> = []): string {
+  const n = evidence.length + files.length;
+  if (n === 0) return '';
+  const named = files.map((f) => `${f.name}（SHA-256 ${f.sha256.slice(0, 12)}…）`);
+  return `，附证据 ${n} 件${named.length ? `：${named.join('、')}` : ''}`;
 }
 
 function periodText(period: string): string {

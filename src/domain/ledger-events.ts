@@ -1,7 +1,7 @@
 import type { Day } from './day';
 import type { ThresholdField, Thresholds } from './indicator-thresholds';
 import type { EscalationLevel } from './problem-deadline';
-import type { ProblemState } from './problem-state';
+import type { EvidenceFileRef, ProblemState } from './problem-state';
 
 /**
  * Every kind of event the 台账 records, with what each one's payload holds. Writers can only append these; readers
@@ -23,7 +23,7 @@ export type ProblemEvent =
   | { type: 'problem_reopened'; payload: ProblemMove & { reason: string; kind?: string; closedOn?: Day; anomalyIds?: number[] } }
   /** By hand, or by a letter (its number). */
   | { type: 'problem_assigned'; payload: ProblemMove & { deadline: Day; letterNo?: string } }
-  | { type: 'problem_responded'; payload: ProblemMove & { measures: string; evidence?: string[] } }
+  | { type: 'problem_responded'; payload: ProblemMove & { measures: string; evidence?: string[]; evidenceFiles?: EvidenceFileRef[] } }
   | { type: 'problem_data_confirmed'; payload: ProblemMove }
   | { type: 'problem_data_regressed'; payload: ProblemMove }
   | { type: 'problem_verified'; payload: ProblemMove & { by: string } }

@@ -53,13 +53,21 @@ declare const decided: unique symbol;
 /** A status this module decided. Only `decide` and `openProblem` make one, and only one can be stored. */
 export type DecidedStatus = Readonly<ProblemStatus> & { readonly [decided]: true };
 
+/** A file attached to a reply, as the ledger records it: kept in the database, named by its SHA-256. */
+export interface EvidenceFileRef {
+  id: number;
+  name: string;
+  sha256: string;
+  size: number;
+}
+
 export type ProblemAction =
   /** An operator assigns it by hand: the deadline starts. */
   | { type: 'assign'; day: Day; note?: string }
   /** The week's 交办函 assigns it. */
   | { type: 'assign_by_letter'; day: Day; letterId: number; letterNo: string }
   /** The department reports its fix. */
-  | { type: 'respond'; day: Day; measures: string; evidence?: string[]; note?: string }
+  | { type: 'respond'; day: Day; measures: string; evidence?: string[]; evidenceFiles?: EvidenceFileRef[]; note?: string }
   /** Reconciliation: the indicator has been within threshold for the days the policy asks. */
   | { type: 'data_confirmed'; day: Day; note?: string }
   /** Reconciliation: the indicator is out of threshold again before closure. */
@@ -203,9 +211,10 @@ export function decide(current: ProblemStatus, category: string, action: Problem
     case 'respond': {
       if (!action.measures.trim()) throw new TransitionRefused('反馈整改措施时必须写明措施');
       const evidence = action.evidence?.length ? { evidence: action.evidence } : {};
+      const files = action.evidenceFiles?.length ? { evidenceFiles: action.evidenceFiles } : {};
       return decision(
         { ...current, state: 'pending_verification' },
-        { type: 'problem_responded', payload: { ...move('pending_verification'), measures: action.measures, ...evidence } },
+        { type: 'problem_responded', payload: { ...move('pending_verification'), measures: action.measures, ...evidence, ...files } },
       );
     }
     case 'data_confirmed': {

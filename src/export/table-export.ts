@@ -19,17 +19,20 @@ export interface ExportTable {
  * keyed by the headers.
  */
 export async function writeTable(table: ExportTable, format: ExportFormat, file: string): Promise<void> {
+  await writeFile(file, await renderTable(table, format));
+}
+
+/** The same table as the bytes of a file, for an HTTP download. */
+export async function renderTable(table: ExportTable, format: ExportFormat): Promise<Buffer> {
   if (format === 'json') {
     const objects = table.rows.map((r) => Object.fromEntries(table.headers.map((h, i) => [h, r[i] ?? null])));
-    await writeFile(file, `${JSON.stringify(objects, null, 2)}\n`, 'utf8');
-    return;
+    return Buffer.from(`${JSON.stringify(objects, null, 2)}\n`, 'utf8');
   }
   if (format === 'csv') {
     const text = stringify([table.headers, ...table.rows.map((r) => r.map((c) => (typeof c === 'string' ? neutraliseCell(c) : c)))], {
       record_delimiter: '\r\n',
     });
-    await writeFile(file, `\uFEFF${text}`, 'utf8');
-    return;
+    return Buffer.from(`\uFEFF${text}`, 'utf8');
   }
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'duban';
@@ -40,5 +43,5 @@ export async function writeTable(table: ExportTable, format: ExportFormat, file:
     const widest = Math.max(...[table.headers[i] ?? '', ...table.rows.map((r) => String(r[i] ?? ''))].map((t) => [...t].length * 2));
     col.width = Math.min(60, Math.max(8, widest));
   });
-  await workbook.xlsx.writeFile(file);
+  return Buffer.from(await workbook.xlsx.writeBuffer());
 }

@@ -18,6 +18,12 @@ export interface EventFilter {
   /** The day it was recorded, in `timezone` (wall clock). */
   recordedFrom?: string;
   recordedTo?: string;
+  /** Of these kinds of event only. */
+  type?: string;
+  actor?: string;
+  /** Keyset paging: events after this one, at most `limit` of them. */
+  afterSeq?: number;
+  limit?: number;
 }
 
 export interface AuditEvent {
@@ -101,7 +107,11 @@ export class AuditRepository {
     if (f.to) q = q.where(business, '<=', f.to);
     if (f.recordedFrom) q = q.where(recorded, '>=', f.recordedFrom);
     if (f.recordedTo) q = q.where(recorded, '<=', f.recordedTo);
-    return q.orderBy('e.seq').execute();
+    if (f.type) q = q.where('e.type', '=', f.type);
+    if (f.actor) q = q.where('e.actor', '=', f.actor);
+    if (f.afterSeq !== undefined) q = q.where('e.seq', '>', f.afterSeq);
+    q = q.orderBy('e.seq');
+    return (f.limit ? q.limit(f.limit) : q).execute();
   }
 
   /** Every unit's name by id: event payloads name units by id. */

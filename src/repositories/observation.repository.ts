@@ -28,4 +28,18 @@ export class ObservationRepository {
     const r = await sql<{ day: string | null }>`SELECT max(day)::text AS day FROM observations`.execute(this.db);
     return r.rows[0]?.day ?? null;
   }
+
+  /** A unit's values from `from` to `to` (one indicator, or all), oldest first. */
+  async series(unitCode: string, indicatorCode: string | undefined, from: string, to: string) {
+    let q = this.db
+      .selectFrom('observations as o')
+      .innerJoin('units as u', 'u.id', 'o.unit_id')
+      .innerJoin('indicators as i', 'i.id', 'o.indicator_id')
+      .select(['o.day', 'i.code as indicator_code', 'i.name as indicator', 'i.unit as measure', 'o.value', 'o.revised_at'])
+      .where('u.code', '=', unitCode)
+      .where('o.day', '>=', from)
+      .where('o.day', '<=', to);
+    if (indicatorCode) q = q.where('i.code', '=', indicatorCode);
+    return q.orderBy('o.day').orderBy('i.id').execute();
+  }
 }

@@ -87,6 +87,15 @@ export class OutboxRepository {
     return q.orderBy('id', 'desc').limit(500).execute();
   }
 
+  /** Messages as people look them up: by kind, recipient (a unit's code for letters and alerts) and period. */
+  async find(f: { kinds?: readonly OutboxRow['kind'][]; recipients?: readonly string[]; period?: string; limit: number }): Promise<OutboxRow[]> {
+    let q = this.db.selectFrom('outbox').selectAll();
+    if (f.kinds) q = q.where('kind', 'in', [...f.kinds]);
+    if (f.recipients) q = f.recipients.length === 0 ? q.where(sql<boolean>`false`) : q.where('recipient_key', 'in', [...f.recipients]);
+    if (f.period) q = q.where('period', '=', f.period);
+    return q.orderBy('id', 'desc').limit(f.limit).execute();
+  }
+
   /** A failed message back to be sent, its attempts counted afresh; returns it as it was, or nothing when it was not failed. */
   async requeueFailed(id: number): Promise<OutboxRow | undefined> {
     const r = await sql<OutboxRow>`

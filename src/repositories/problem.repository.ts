@@ -63,6 +63,12 @@ export interface ProblemListFilter {
   state?: ProblemState;
   unit?: string;
   indicator?: string;
+  /** Only problems of these units (as the unit or its owner): a lead's reach. */
+  withinUnits?: readonly string[];
+  /** First seen on or after / on or before (a week's problems). */
+  seenFrom?: string;
+  seenTo?: string;
+  limit?: number;
 }
 
 /** The keys as columns, joined to problems by `sameFact`. */
@@ -213,6 +219,12 @@ export class ProblemRepository {
     let q = this.described();
     if (filter.state) q = q.where('p.state', '=', filter.state);
     if (filter.unit) q = q.where((eb) => eb.or([eb('u.code', '=', filter.unit!), eb('o.code', '=', filter.unit!)]));
+    if (filter.withinUnits) {
+      const units = [...filter.withinUnits];
+      q = units.length === 0 ? q.where(sql<boolean>`false`) : q.where((eb) => eb.or([eb('u.code', 'in', units), eb('o.code', 'in', units)]));
+    }
+    if (filter.seenFrom) q = q.where('p.last_seen', '>=', filter.seenFrom);
+    if (filter.seenTo) q = q.where('p.first_seen', '<=', filter.seenTo);
     // A missing-data problem is about every indicator it lists.
     if (filter.indicator) {
       const code = filter.indicator;
@@ -223,7 +235,8 @@ export class ProblemRepository {
         ]),
       );
     }
-    return q.orderBy('p.id', 'desc').execute();
+    q = q.orderBy('p.id', 'desc');
+    return (filter.limit ? q.limit(filter.limit) : q).execute();
   }
 
   async show(id: number) {
@@ -242,7 +255,9 @@ export class ProblemRepository {
         'p.kind',
         'p.severity',
         'u.name as unit',
+        'u.code as unit_code',
         'o.name as owner',
+        'o.code as owner_code',
         // A missing-data problem is about every indicator it lists.
         sql<string>`coalesce(i.name, (SELECT string_agg(DISTINCT ai.name, '、') FROM anomalies a JOIN indicators ai ON ai.id = a.indicator_id
                                       WHERE a.problem_id = p.id), '数据报送')`.as('indicator'),

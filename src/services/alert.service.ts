@@ -5,6 +5,7 @@ import { composeAlert } from '../domain/alert-message';
 import { describeFact, FactPart } from '../domain/anomaly-explanation';
 import { crashPoint } from '../crash-points';
 import { renderMessage } from '../delivery/render-message';
+import type { ReplyLinkMaker } from './access.service';
 import type { Day } from '../domain/day';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
@@ -25,7 +26,15 @@ interface MajorProblem {
  * contacts with the operator in copy. The outbox keeps it to one per unit and day however often the day is judged.
  */
 export class AlertService {
-  constructor(private readonly deps: { db: Db; config: Pick<DubanConfig, 'delivery' | 'bureau' | 'templates'>; logger: Logger }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      config: Pick<DubanConfig, 'delivery' | 'bureau' | 'templates'>;
+      logger: Logger;
+      /** A unit's signed reply link for the alert's day; absent, alerts carry none. */
+      replyLink?: ReplyLinkMaker;
+    },
+  ) {}
 
   async writeForDay(day: Day): Promise<{ alerts: number }> {
     const { delivery } = this.deps.config;
@@ -67,7 +76,8 @@ export class AlertService {
         bureau: this.deps.config.bureau,
         items: items.map((a) => ({ indicator: a.indicator, explanation: describeFact(a.facts), problemId: a.problem_id })),
       });
-      const body = renderMessage(this.deps.config.templates.alert, view);
+      const reply = this.deps.replyLink?.(code, day, day);
+      const body = renderMessage(this.deps.config.templates.alert, reply ? { ...view, reply } : view);
       messages.push({
         kind: 'alert' as const,
         recipient_key: code,

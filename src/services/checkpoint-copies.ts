@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import { parseCheckpoints, SignedCheckpoint } from '../domain/ledger-checkpoint';
+import { CHECKPOINT_FILE } from './checkpoint.service';
 
 export interface CheckpointCopies {
   /** Every distinct checkpoint found (the same one in the file and in a mail counts once). */
@@ -38,4 +41,20 @@ export async function readCheckpointCopies(paths: string[]): Promise<CheckpointC
     for (const { checkpoint } of parsed.checkpoints) items.set(checkpoint.signature, checkpoint);
   }
   return { items: [...items.values()], sources };
+}
+
+/**
+ * The checkpoints `audit verify` checks: the copies named (`paths`), or else the configured checkpoint file; none when
+ * neither is there. The public key given, or else the configured one.
+ */
+export async function checkpointsToCheck(
+  configured: { dir: string; publicKey: KeyObject } | undefined,
+  given: { paths?: string[]; publicKey?: KeyObject } = {},
+): Promise<(CheckpointCopies & { publicKey: KeyObject }) | undefined> {
+  const file = configured && path.join(configured.dir, CHECKPOINT_FILE);
+  const paths = given.paths ?? (file && existsSync(file) ? [file] : []);
+  if (paths.length === 0) return undefined;
+  const publicKey = given.publicKey ?? configured?.publicKey;
+  if (!publicKey) throw new Error('核验检查点需要公钥：请用 --public-key 指定，或在 duban.yaml 的 audit.checkpoints.publicKey 中配置');
+  return { ...(await readCheckpointCopies(paths)), publicKey };
 }

@@ -1,3 +1,4 @@
+import type { AccessService } from './access.service';
 import type { AlertService } from './alert.service';
 import type { AuditService } from './audit.service';
 import type { BacktestService } from './backtest.service';
@@ -43,4 +44,6 @@ export interface AppServices {
   checkpoints: CheckpointService;
   /** When duban went live, and what that holds back. */
   goLive: GoLiveService;
+  /** API tokens and letters' reply links. */
+  access: AccessService;
 }

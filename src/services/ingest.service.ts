@@ -14,6 +14,7 @@ import { validateRecord, ValidationContext } from '../ingest/row-validator';
 import { IngestSource, InputError, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
 import type { Logger } from '../logger';
 import { CatalogueRepository } from '../repositories/catalogue.repository';
+import { ObservationRepository } from '../repositories/observation.repository';
 import { IngestRunRepository, RunCounts } from '../repositories/ingest-run.repository';
 import { ObservationStagingRepository, StagedRow } from '../repositories/observation-staging.repository';
 import { ValuesDigestRepository } from '../repositories/values-digest.repository';
@@ -117,6 +118,11 @@ export class IngestService {
   private async runIds(pick: RunPick): Promise<number[]> {
     if (pick.runId !== undefined) return [pick.runId];
     return pick.day ? (await this.runs.forDay(pick.day)).map((r) => r.id) : [];
+  }
+
+  /** A unit's stored values from `from` to `to`, one indicator or all (the API's series). */
+  series(unitCode: string, indicatorCode: string | undefined, from: Day, to: Day) {
+    return new ObservationRepository(this.deps.db).series(unitCode, indicatorCode, from, to);
   }
 
   /** The catalogue a day's values are read against, with the thresholds in force on that day. */

@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import { inTransaction } from '../db/transactions';
 import { crashPoint } from '../crash-points';
 import { RenderedMessage, renderMessage } from '../delivery/render-message';
+import type { ReplyLinkMaker } from './access.service';
 import type { Day } from '../domain/day';
 import { IsoWeek, weekParts } from '../domain/iso-week';
 import { composeLetter, ComposedLetter } from '../domain/letter-content';
@@ -54,7 +55,16 @@ const UNITS_PER_TRANSACTION = 200;
 export class LetterService {
   private readonly calendar: WorkingCalendar;
 
-  constructor(private readonly deps: { db: Db; config: LettersConfig; logger: Logger; now?: () => Date }) {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      config: LettersConfig;
+      logger: Logger;
+      now?: () => Date;
+      /** A unit's signed reply link for a period (src/services/access.service.ts); absent, letters carry none. */
+      replyLink?: ReplyLinkMaker;
+    },
+  ) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
   }
 
@@ -90,7 +100,7 @@ export class LetterService {
     }
     const letterNo = this.number(week, (await letters.maxSeq(week)) + 1);
     const composed = this.compose(data, unit, letterNo);
-    return { letterNo, issued: false, due, to: this.addresses(unit), assignments: composed.assignments, message: renderMessage(this.deps.config.templates.letter, composed.view) };
+    return { letterNo, issued: false, due, to: this.addresses(unit), assignments: composed.assignments, message: renderMessage(this.deps.config.templates.letter, this.withReplyLink(composed.view, unit.code, week, data.letterDay)) };
   }
 
   private async issueLetters(data: WeekData, units: LetterUnit[]): Promise<{ letters: number; assigned: number; unaddressed: string[] }> {
@@ -111,7 +121,7 @@ export class LetterService {
         }
         const letterNo = this.number(data.week, ++seq);
         const composed = this.compose(data, unit, letterNo);
-        drafts.push({ unit, seq, letterNo, to, composed, message: renderMessage(config.templates.letter, composed.view) });
+        drafts.push({ unit, seq, letterNo, to, composed, message: renderMessage(config.templates.letter, this.withReplyLink(composed.view, unit.code, data.week, data.letterDay)) });
       }
       if (drafts.length === 0) return { letters: 0, assigned: 0, unaddressed };
 
@@ -164,6 +174,12 @@ export class LetterService {
       crashPoint('letters.uncommitted');
       return { letters: drafts.length, assigned: assigned.length, unaddressed };
     });
+  }
+
+  /** The letter's view with the unit's reply link for the week, when links are configured. */
+  private withReplyLink<V extends object>(view: V, unitCode: string, week: IsoWeek, letterDay: Day): V & { reply?: { url: string; until: string } } {
+    const reply = this.deps.replyLink?.(unitCode, week, letterDay);
+    return reply ? { ...view, reply } : view;
   }
 
   private gather(week: IsoWeek, unitCode?: string): Promise<WeekData> {

@@ -6,7 +6,7 @@ import { crashPoint } from '../crash-points';
 import type { Logger } from '../logger';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import type { MessageRef } from '../domain/ledger-events';
-import { isPermanentFailure, MailTransport } from '../delivery/mail-transport';
+import { isPermanentFailure, MailTransport, outboxMail } from '../delivery/mail-transport';
 import { escapeHtml } from '../delivery/render-message';
 import { LedgerService } from './ledger.service';
 
@@ -83,18 +83,7 @@ export class OutboxRelay {
   private async deliver(m: OutboxRow): Promise<keyof RelayRun> {
     const { delivery } = this.deps.config;
     try {
-      await this.deps.transport.sendMail({
-        from: delivery.from,
-        to: m.to_addresses,
-        cc: m.cc_addresses,
-        subject: m.subject,
-        html: m.html,
-        text: m.text,
-        messageId: m.message_id,
-        // Chinese text is a third the size in base64 of what quoted-printable makes of it, and nodemailer no longer
-        // scans every body to choose.
-        textEncoding: 'base64',
-      });
+      await this.deps.transport.sendMail(outboxMail(m, delivery.from));
       crashPoint('relay.sent');
       return 'delivered';
     } catch (err) {

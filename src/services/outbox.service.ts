@@ -13,6 +13,14 @@ export class OutboxService {
     return new OutboxRepository(this.deps.db).list(status);
   }
 
+  find(f: Parameters<OutboxRepository['find']>[0]): Promise<OutboxRow[]> {
+    return new OutboxRepository(this.deps.db).find(f);
+  }
+
+  get(id: number): Promise<OutboxRow | undefined> {
+    return new OutboxRepository(this.deps.db).get(id);
+  }
+
   /**
    * Puts a failed message back to be sent (the same row, its Message-ID and addresses), and records who did it in the
    * ledger in the same transaction. Returns false when there is no such failed message.

@@ -4,6 +4,7 @@ import type { ProblemRow } from '../db/schema';
 import { inTransaction } from '../db/transactions';
 import { Day, dayIn } from '../domain/day';
 import { ProblemAction, ProblemState, STATE_LABELS, TransitionRefused } from '../domain/problem-state';
+import { EvidenceRepository, EvidenceUpload } from '../repositories/evidence.repository';
 import { ProblemListFilter, ProblemRepository } from '../repositories/problem.repository';
 import { ConfirmationReader } from './confirmation-reader';
 import { ProblemRulesConfig, ProblemTransitions } from './problem-transitions';
@@ -28,12 +29,20 @@ export interface ActionDetails {
 export class ProblemActionService {
   constructor(private readonly deps: { db: Db; config: ProblemRulesConfig & Pick<DubanConfig, 'timezone' | 'ingest'>; now?: () => Date }) {}
 
-  async act(problemId: number, action: ManualAction, details: ActionDetails): Promise<{ from: ProblemState; problem: ProblemRow }> {
+  /**
+   * `attach`: files a reply brings (a respond only). They are stored in the action's transaction and named, with their
+   * SHA-256, in its ledger event: a refused action keeps none of them.
+   */
+  async act(problemId: number, action: ManualAction, details: ActionDetails, attach: EvidenceUpload[] = []): Promise<{ from: ProblemState; problem: ProblemRow }> {
     const day = details.on ?? dayIn(this.deps.config.timezone, this.deps.now?.() ?? new Date());
+    if (attach.length > 0 && action.type !== 'respond') throw new TransitionRefused('只有反馈整改时可以附证据文件');
     return inTransaction(this.deps.db, async (tx) => {
       const repo = new ProblemRepository(tx);
       const [problem] = await repo.lockMany([problemId]);
       if (!problem) throw new TransitionRefused(`没有编号为 ${problemId} 的问题`);
+      if (action.type === 'respond' && attach.length > 0) {
+        action = { ...action, evidenceFiles: await new EvidenceRepository(tx).insert(problemId, attach, details.actor) };
+      }
       const transitions = new ProblemTransitions(tx, this.deps.config);
       if (action.type === 'close' && problem.data_confirmed && transitions.rules.closePolicy.requireDataConfirmation) {
         // A close rests on the data as they stand now, not as the last reconciliation found them: values may have come
@@ -55,6 +64,14 @@ export class ProblemActionService {
 
   show(id: number) {
     return new ProblemRepository(this.deps.db).show(id);
+  }
+
+  evidence(problemId: number) {
+    return new EvidenceRepository(this.deps.db).list(problemId);
+  }
+
+  evidenceFile(problemId: number, id: number) {
+    return new EvidenceRepository(this.deps.db).get(problemId, id);
   }
 }
 

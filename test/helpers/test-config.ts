@@ -18,6 +18,7 @@ export function writeTestConfig(main: Record<string, unknown>): { file: string; 
       rules: path.join(shipped, 'rules.yaml'),
       // A free port each: tests run daemons side by side, and a developer's own daemon may hold the default.
       ops: { port: 0 },
+      api: { port: 0 },
       ...main,
       letters: { templates: path.join(shipped, 'templates'), ...(main.letters as object | undefined) },
     }),

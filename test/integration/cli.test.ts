@@ -148,6 +148,22 @@ describe('duban CLI', () => {
     }
   });
 
+  it('issues API tokens shown once and stored hashed, lists them without the token, and revokes them', async () => {
+    const config = writeTestConfig({ sources: [] });
+    const made = await duban('--config', config.file, 'tokens', 'create', '--role', 'lead', '--unit', '宁国', '--name', '张三', '--expires', '90d', '--by', '王操作');
+    expect(made).toMatch(/^已发放令牌 #(\d+)：张三（责任单位负责人，ningguo），有效至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\n令牌（只显示这一次，请妥善交给持有人）：\ndbn_[A-Za-z0-9_-]{43}$/);
+    const id = /#(\d+)/.exec(made)![1]!;
+    const token = made.split('\n').at(-1)!;
+    const listed = await duban('--config', config.file, 'tokens', 'list');
+    expect(listed).toMatch(new RegExp(`${id}\\s+张三\\s+责任单位负责人\\s+ningguo\\s+有效`));
+    expect(listed).not.toContain(token);
+    expect(await duban('--config', config.file, 'tokens', 'revoke', id, '--by', '王操作')).toBe(`已吊销令牌 #${id}。`);
+    expect(await duban('--config', config.file, 'tokens', 'list')).toMatch(new RegExp(`${id}\\s+张三\\s+责任单位负责人\\s+ningguo\\s+已吊销（王操作）`));
+    await expect(duban('--config', config.file, 'tokens', 'create', '--role', 'lead', '--name', '李四')).rejects.toThrow('责任单位负责人的令牌必须指定单位（--unit）');
+    await expect(duban('--config', config.file, 'tokens', 'create', '--role', 'boss', '--name', '李四')).rejects.toThrow();
+    config.remove();
+  });
+
   it('shows rules with their parameters in words, and their history with local times', async () => {
     const config = writeTestConfig({ sources: [] });
     await duban('--config', config.file, 'rules', 'apply', '--reason', '初始规则', '--by', '张三', '--effective', '2026-01-01', '--yes');

@@ -95,6 +95,15 @@ describe('the daemon’s operations endpoints', () => {
     });
     expect(body).not.toMatch(/postgres:\/\/|redis:\/\//);
 
+    // The API answers beside them on its own port, and counts whom it turns away on this /metrics.
+    expect(daemon.apiPort).toBeGreaterThan(0);
+    const anonymous = await fetch(`http://127.0.0.1:${daemon.apiPort}/api/v1/problems`);
+    expect(anonymous.status).toBe(401);
+    const { token } = await daemon.app.services.access.create({ person: '王操作', role: 'operator', units: [], expiresInDays: 1, by: 'test' });
+    const listed = await fetch(`http://127.0.0.1:${daemon.apiPort}/api/v1/problems`, { headers: { authorization: `Bearer ${token}` } });
+    expect(listed.status).toBe(200);
+    expect((await scrape(daemon.opsPort)).get('duban_api_denied_total{kind="unauthenticated",reason="missing"}')).toBe(1);
+
     // This week's letters and summary were due at start (nothing to send yet); the ingest below then runs alone.
     await waitFor(() => scrape(daemon.opsPort), (s) => s.get('duban_job_runs_total{job="summary",outcome="done"}') === 1);
     const before = await scrape(daemon.opsPort);

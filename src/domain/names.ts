@@ -1,10 +1,9 @@
-import type { DubanConfig } from '../config/load-config';
-import { labelKey, nearestLabel } from '../domain/labels';
-import { PROBLEM_STATES, ProblemState, STATE_LABELS } from '../domain/problem-state';
+import { labelKey, nearestLabel } from './labels';
+import { PROBLEM_STATES, ProblemState, STATE_LABELS } from './problem-state';
 
 /**
- * A command line a person got wrong (an unknown name, a bad number): said in Chinese, with what would have been
- * right, and exit code 2 — never an empty result that reads as "nothing there".
+ * A name a person got wrong on a command line or in an API request (an unknown unit, a bad number): said in Chinese,
+ * with what would have been right — exit code 2, or HTTP 400 — never an empty result that reads as "nothing there".
  */
 export class UsageError extends Error {
   readonly exitCode = 2;
@@ -51,11 +50,11 @@ function nearestNames(typed: string, all: readonly Named[]): Named[] {
   return found;
 }
 
-export function unitCode(config: Pick<DubanConfig, 'units'>, typed: string): string {
+export function unitCode(config: { units: ReadonlyArray<{ code: string; name: string; aliases: readonly string[] }> }, typed: string): string {
   return resolve('单位', typed, config.units.map((u) => ({ code: u.code, name: u.name, labels: [u.code, u.name, ...u.aliases] }))).code;
 }
 
-export function indicatorCode(config: Pick<DubanConfig, 'indicators'>, typed: string): string {
+export function indicatorCode(config: { indicators: ReadonlyArray<{ code: string; name: string; headerAliases: readonly string[] }> }, typed: string): string {
   return resolve('指标', typed, config.indicators.map((i) => ({ code: i.code, name: i.name, labels: [i.code, i.name, ...i.headerAliases] }))).code;
 }
 
