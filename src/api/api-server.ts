@@ -9,11 +9,13 @@ import { UsageError } from '../domain/names';
 import { TransitionRefused } from '../domain/problem-state';
 import type { Logger } from '../logger';
 import type { AppServices } from '../services';
+import { consoleRoutes } from '../console/console.routes';
 import { ApiError } from './api-error';
 import { docsPage } from './docs-page';
 import { catalogueRoutes } from './catalogue.routes';
 import { ledgerRoutes } from './ledger.routes';
 import { messageRoutes } from './message.routes';
+import { operationsRoutes } from './operations.routes';
 import { problemRoutes } from './problem.routes';
 import { ERROR_SCHEMA } from './schemas';
 
@@ -124,6 +126,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   http.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 'not_found', message: '没有这个地址' }));
 
+  await consoleRoutes(http);
   await http.register(
     async (api) => {
       api.get('/openapi.json', { schema: { hide: true } }, async () => http.swagger());
@@ -154,6 +157,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       await messageRoutes(api, deps);
       await catalogueRoutes(api, deps);
       await ledgerRoutes(api, deps);
+      await operationsRoutes(api, deps);
     },
     { prefix: API_PREFIX },
   );

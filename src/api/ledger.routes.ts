@@ -87,20 +87,33 @@ export async function ledgerRoutes(api: FastifyInstance, deps: ApiDeps): Promise
     },
   );
 
-  api.get<{ Querystring: { format?: ExportFormat } }>(
+  api.get<{ Querystring: { format?: ExportFormat; unit?: string; from?: string; to?: string } }>(
     '/ledger/export',
     {
       config: { action: 'ledger.export' },
       schema: {
-        summary: '导出问题台账（每个问题一行，列与 duban audit ledger 相同）',
-        querystring: { type: 'object', additionalProperties: false, properties: { format: { type: 'string', enum: ['csv', 'xlsx', 'json'], default: 'xlsx' } } },
+        summary: '导出问题台账（每个问题一行，列与 duban audit ledger 相同），可按单位（单位或责任单位）和发现日期筛选',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            format: { type: 'string', enum: ['csv', 'xlsx', 'json'], default: 'xlsx' },
+            unit: { type: 'string', description: '单位或责任单位：代码、名称或别名' },
+            from: { ...DAY_SCHEMA, description: '发现日期起' },
+            to: { ...DAY_SCHEMA, description: '发现日期止' },
+          },
+        },
         response: { 200: { type: 'string', format: 'binary' }, ...REFUSALS },
       },
     },
     async (req, reply) => {
       const format = req.query.format ?? 'xlsx';
       const today = dayIn(config.timezone, deps.now());
-      const rows = await services.audit.ledgerSheet();
+      const unit = req.query.unit === undefined ? undefined : config.units.find((u) => u.code === unitCode(config, req.query.unit!))!.name;
+      const { from, to } = req.query;
+      const rows = (await services.audit.ledgerSheet()).filter(
+        (r) => (!unit || r.unit === unit || r.owner === unit) && (!from || r.first_seen >= from) && (!to || r.first_seen <= to),
+      );
       const file = await renderTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, today)) }, format);
       return reply
         .type(CONTENT_TYPES[format])

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Identity, reaches, unitScope } from '../domain/access-policy';
 import { eventLabel } from '../domain/ledger-events';
 import { indicatorCode, problemState, unitCode } from '../domain/names';
-import { STATE_LABELS } from '../domain/problem-state';
-import { addDays } from '../domain/day';
+import { hasRunningDeadline, ProblemState, STATE_LABELS } from '../domain/problem-state';
+import { WorkingCalendar } from '../domain/working-calendar';
+import { addDays, dayIn } from '../domain/day';
 import { mondayOf, parseIsoWeek } from '../domain/iso-week';
 import type { EvidenceUpload } from '../repositories/evidence.repository';
 import { describeMove, ManualAction } from '../services/problem-action.service';
@@ -26,6 +27,8 @@ const PROBLEM_SCHEMA = {
     owner_code: { type: 'string' },
     indicator: { type: 'string' },
     deadline: { type: 'string', nullable: true },
+    alert: { type: 'number', nullable: true, description: '现行预警值' },
+    deadline_working_days: { type: 'integer', nullable: true, description: '距整改期限的工作日数（负数为已逾期）' },
   },
 } as const;
 
@@ -40,6 +43,22 @@ const NOTE = { type: 'string', maxLength: 2000 } as const;
 /** Problems: the list and one problem's story for whoever may see them; the actions on them for whoever may act. */
 export async function problemRoutes(api: FastifyInstance, deps: ApiDeps): Promise<void> {
   const { services, config } = deps;
+
+  const calendar = new WorkingCalendar(config.calendar);
+  /**
+   * Problems as people read them: the state in Chinese, the indicator's 预警值 in force today, and the working days
+   * left to the deadline (negative: overdue by that many) while one runs.
+   */
+  const described = async <P extends { state: ProblemState; indicator: string; deadline: string | null }>(rows: P[]) => {
+    const today = dayIn(config.timezone, deps.now());
+    const alerts = new Map((await services.thresholds.inForceOn(today)).map((v) => [v.name, v.alert_value === null ? null : Number(v.alert_value)]));
+    return rows.map((r) => ({
+      ...r,
+      state_label: STATE_LABELS[r.state],
+      alert: alerts.get(r.indicator) ?? null,
+      deadline_working_days: r.deadline && hasRunningDeadline(r.state) ? calendar.workingDaysBetween(today, r.deadline) : null,
+    }));
+  };
 
   /** A problem the asker may see, or 404 as if it did not exist. */
   const visible = async (who: Identity, id: number) => {
@@ -80,7 +99,7 @@ export async function problemRoutes(api: FastifyInstance, deps: ApiDeps): Promis
         ...(monday ? { seenFrom: monday, seenTo: addDays(monday, 6) } : {}),
         limit: q.limit ?? 200,
       });
-      return { problems: rows.map((r) => ({ ...r, state_label: STATE_LABELS[r.state] })) };
+      return { problems: await described(rows) };
     },
   );
 
@@ -115,7 +134,7 @@ export async function problemRoutes(api: FastifyInstance, deps: ApiDeps): Promis
       const p = await visible(req.identity!, req.params.id);
       const [events, evidence] = await Promise.all([services.audit.describedEvents({ problem: p.id }), services.problemActions.evidence(p.id)]);
       return {
-        problem: { ...p, state_label: STATE_LABELS[p.state] },
+        problem: (await described([p]))[0]!,
         timeline: events.map((e) => ({ seq: e.seq, recorded_at: e.recorded_at.toISOString(), type: e.type, type_label: eventLabel(e.type), actor: e.actor, description: e.description })),
         evidence: evidence.map((f) => ({ ...f, created_at: f.created_at.toISOString() })),
       };

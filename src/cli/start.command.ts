@@ -10,20 +10,19 @@ export function startCommand(): Command {
     .option('--allow-owner', '允许以超级用户或表所有者的数据库角色运行（只用于单一角色的开发数据库；生产环境应使用应用角色）')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config, allowOwner } = cmd.optsWithGlobals<{ config?: string; allowOwner?: boolean }>();
-      // A signal while starting (migrations, the first sweep) is kept and acted on once the daemon is up, so that a
-      // stop asked for early is as clean as one asked for later.
+      // One handler for the process's whole life, installed before anything starts: a signal while starting (migrations,
+      // the first sweep) is kept and acted on once the daemon is up. Swapping handlers instead would lose a signal
+      // that arrives in between (libuv drops a signal queued for a handle that was stopped), leaving a daemon that
+      // never stops.
+      let daemon: Daemon | undefined;
       let early: string | undefined;
-      const keep = (signal: string) => () => void (early ??= signal);
-      const keepTerm = keep('SIGTERM');
-      const keepInt = keep('SIGINT');
-      process.on('SIGTERM', keepTerm);
-      process.on('SIGINT', keepInt);
-      const daemon = await Daemon.start({ configPath: config, allowOwner: allowOwner === true });
-      process.off('SIGTERM', keepTerm);
-      process.off('SIGINT', keepInt);
-      const { logger } = daemon.app;
       let stopping = false;
       const stop = (signal: string) => {
+        if (!daemon) {
+          early ??= signal;
+          return;
+        }
+        const { logger } = daemon.app;
         if (stopping) {
           // A second Ctrl-C: the operator will not wait. The job's lock expires and another worker retries it.
           logger.warn({ signal }, 'second signal: exiting without waiting');
@@ -46,6 +45,7 @@ export function startCommand(): Command {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      daemon = await Daemon.start({ configPath: config, allowOwner: allowOwner === true });
       if (early) stop(early);
     });
 }

@@ -37,6 +37,11 @@ export interface DemoOptions {
   logger: Logger;
   /** Told each simulated day as it is done. */
   progress?: (line: string) => void;
+  /**
+   * The console's address as letters link to it (`api.publicBaseUrl`), with the port the API is to answer on and the
+   * secret that signs the links; absent, letters carry no reply link.
+   */
+  console?: { port: number; publicBaseUrl: string; linkSecret: string };
 }
 
 export interface DemoOutcome {
@@ -82,7 +87,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
   const mailDir = path.join(opts.outDir, 'mail');
   // The demo's own signing key: in production the private key stays with the daemon's user, the public one with auditors.
   const keys = generateSigningKeys(path.join(opts.outDir, 'keys'));
-  const configFile = writeDemoConfig(opts.outDir, keys.publicFile);
+  const configFile = writeDemoConfig(opts.outDir, keys.publicFile, opts.console);
   const archive = await startMailArchive(mailDir);
   let clock = new Date(`${START}T07:00:00+08:00`);
   const at = (day: Day, time: string) => (clock = new Date(`${day}T${time}:00+08:00`));
@@ -95,6 +100,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
       DUBAN_QUEUE_PREFIX: opts.queuePrefix,
       SMTP_URL: archive.url,
       DUBAN_CHECKPOINT_KEY_FILE: keys.privateFile,
+      ...(opts.console ? { DUBAN_LINK_SECRET: opts.console.linkSecret } : {}),
     },
     allowOwner: opts.allowOwner ?? false,
     logger: opts.logger,
@@ -102,7 +108,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
     cron: false,
     // Its endpoints on a free port, beside a real daemon's.
     ops: { port: 0 },
-    api: { port: 0 },
+    api: { port: opts.console?.port ?? 0 },
   }).catch(async (err: unknown) => {
     await archive.close();
     throw err;
@@ -283,7 +289,7 @@ async function storyState(db: Db, unit: string, indicator: string) {
 }
 
 /** The shipped catalogue, rules, calendar and templates, with the demo source and its planted anomalies. */
-function writeDemoConfig(outDir: string, publicKey: string): string {
+function writeDemoConfig(outDir: string, publicKey: string, console?: DemoOptions['console']): string {
   const shipped = path.dirname(DEFAULT_CONFIG_PATH);
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'duban.yaml');
@@ -299,6 +305,7 @@ function writeDemoConfig(outDir: string, publicKey: string): string {
       delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', retryBaseMs: 1000 },
       letters: { templates: path.join(shipped, 'templates'), summaryRecipients: ['director@xuancheng.example.gov.cn'] },
       audit: { checkpoints: { dir: path.join(outDir, 'checkpoints'), publicKey, recipients: ['audit@xuancheng.example.gov.cn'], time: '23:30' } },
+      ...(console ? { api: { port: console.port, publicBaseUrl: console.publicBaseUrl } } : {}),
       sources: [
         {
           name: 'demo',

@@ -5,7 +5,8 @@
  * keeps every message under demo-out/.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { simpleParser } from 'mailparser';
 import path from 'node:path';
 import pg from 'pg';
 import { loadEnv } from '../config/env';
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   console.log(`演示：${weeks} 周（2026-10-19 起），数据库 ${url.pathname.slice(1)}，输出 ${outDir}`);
   const roles = await demoRoles(url);
+  // The console after the demo (duban serve) answers here, and the letters' reply links point to it.
+  const consolePort = Number(process.env.DEMO_CONSOLE_PORT ?? 8080);
+  const linkSecret = randomBytes(32).toString('base64url');
   console.log(
     roles.split
       ? `  数据库角色：迁移用所有者角色 ${DEMO_ROLES.owner}，守护进程用只有应用权限的 ${DEMO_ROLES.app}（不能修改、删除台账）`
@@ -42,10 +46,12 @@ async function main(): Promise<void> {
     weeks,
     logger: createLogger('duban-demo', { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
     progress: (line) => console.log(`  ${line}`),
+    console: { port: consolePort, publicBaseUrl: `http://127.0.0.1:${consolePort}/`, linkSecret },
   });
   // The app role's password is the demo's own, made afresh: kept in a file for the commands below, never printed.
   const envFile = path.join(outDir, 'demo.env');
-  writeFileSync(envFile, `DATABASE_URL=${roles.app}\nDUBAN_CHECKPOINT_KEY_FILE=${path.join(outDir, 'keys', 'ledger-checkpoint.key.pem')}\n`, { mode: 0o600 });
+  writeFileSync(envFile, `DATABASE_URL=${roles.app}\nDUBAN_CHECKPOINT_KEY_FILE=${path.join(outDir, 'keys', 'ledger-checkpoint.key.pem')}\nDUBAN_LINK_SECRET=${linkSecret}\n`, { mode: 0o600 });
+  const leadLink = await replyLinkOf(outcome.files.mail, '宁国市');
   const p = outcome.problems;
   const m = outcome.messages;
   console.log(`
@@ -69,8 +75,23 @@ ${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '
     set -a; . ${envFile}; set +a
     npm run duban -- --config ${outcome.files.config} problems list
     npm run duban -- --config ${outcome.files.config} audit verify --checkpoints ${outcome.files.checkpoints} ${outcome.files.mail}
+  控制台（先启动 API：set -a; . ${envFile}; set +a; npm run duban -- --config ${outcome.files.config} serve${roles.split ? '' : ' --allow-owner'}）：
+    http://127.0.0.1:${consolePort}/ （用 duban tokens create 发放的令牌登录）
+    宁国市最近一封交办函中的在线反馈链接：${leadLink ?? '（无）'}
 `);
   if (!auditHolds(outcome.ledger) || outcome.checkpoints.items.length === 0 || outcome.doubledLetters > 0 || outcome.closures.onCleanWindow !== outcome.closures.total) process.exitCode = 1;
+}
+
+/** The reply link in the newest letter to `unit` the mail server received, as the lead would click it. */
+async function replyLinkOf(mailDir: string, unit: string): Promise<string | undefined> {
+  const letters = readdirSync(mailDir).filter((f) => f.endsWith('.eml')).sort();
+  for (const f of letters.reverse()) {
+    const mail = await simpleParser(readFileSync(path.join(mailDir, f)));
+    if (!mail.subject?.includes(unit) || !mail.subject.includes('交办函')) continue;
+    const link = /https?:\/\/\S+\/reply\?t=[\w.%-]+/.exec(mail.text ?? '')?.[0];
+    if (link) return link;
+  }
+  return undefined;
 }
 
 /** The demo's own two roles (roles are cluster-wide: these names are the demo's alone). */

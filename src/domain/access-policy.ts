@@ -28,6 +28,9 @@ export const API_ACTIONS = [
   'ledger.read',
   'ledger.export',
   'audit.verify',
+  'cockpit.read',
+  'operations.read',
+  'messages.retry',
 ] as const;
 export type ApiAction = (typeof API_ACTIONS)[number];
 
@@ -40,10 +43,10 @@ const GRANTS: Record<ApiRole, readonly ApiAction[]> = {
   checker: ['problems.read', 'problems.verify', 'problems.close', 'letters.read', 'catalogue.read', 'rules.read'],
   // Sees and answers only their units' problems, letters and alerts.
   lead: ['problems.read', 'problems.respond', 'letters.read', 'catalogue.read'],
-  // Reads everything: the ledger and its export and verification too.
-  director: [...READ_ALL, 'ledger.export', 'audit.verify'],
+  // Reads everything: the ledger and its export and verification too, and the cockpit.
+  director: [...READ_ALL, 'ledger.export', 'audit.verify', 'cockpit.read'],
   // Reads the ledger, the 台账, checkpoints and exports; changes nothing.
-  auditor: [...READ_ALL, 'ledger.export', 'audit.verify'],
+  auditor: [...READ_ALL, 'ledger.export', 'audit.verify', 'cockpit.read'],
 };
 
 /** Who a request is: the person a token names, or a lead through a letter's reply link. */

@@ -9,7 +9,7 @@ import { Catalogue } from '../ingest/catalogue';
 import { crashPoint } from '../crash-points';
 import { createSource } from '../ingest/create-source';
 import { CsvSource } from '../ingest/csv-source';
-import type { IngestIgnoredColumnRow, IngestRejectRow } from '../db/schema';
+import type { IngestIgnoredColumnRow, IngestRejectRow, IngestRunRow } from '../db/schema';
 import { validateRecord, ValidationContext } from '../ingest/row-validator';
 import { IngestSource, InputError, InputInfo, RawRecord, SourceReadContext } from '../ingest/source';
 import type { Logger } from '../logger';
@@ -103,6 +103,11 @@ export class IngestService {
       ];
     }
     return (named ? [named] : all).map(createSource);
+  }
+
+  /** A day's ingest runs, with their counts. */
+  runsOf(day: Day): Promise<IngestRunRow[]> {
+    return this.runs.forDay(day);
   }
 
   /** The rows rejected by these runs, or by every run of `day`, in run and line order. */

@@ -17,7 +17,7 @@ const LAYERS: Array<[layer: string, paths: string[]]> = [
   ['pipeline', ['jobs']],
   ['runtime', ['src/queue']],
   ['ops', ['src/ops']],
-  ['api', ['src/api']],
+  ['api', ['src/api', 'src/console']],
   ['composition', ['src/app-context.ts']],
   ['daemon', ['src/daemon.ts']],
   ['entry', ['src/cli', 'src/demo']],
