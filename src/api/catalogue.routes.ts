@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { RuleDefinition } from '../config/rules-schema';
 import { reaches } from '../domain/access-policy';
-import { addDays, dayIn } from '../domain/day';
+import { addDays, dayIn, daysBetween } from '../domain/day';
 import { describeThresholds } from '../domain/indicator-thresholds';
 import { indicatorCode, unitCode } from '../domain/names';
 import { thresholdsOf } from '../repositories/indicator-version.repository';
+import { compareBy } from '../services/backtest.service';
 import { thresholdsFromConfig } from '../services/thresholds.service';
-import { notFound } from './api-error';
+import { ApiError, notFound } from './api-error';
 import type { ApiDeps } from './api-server';
 import { DAY_SCHEMA, ERROR_SCHEMA, REFUSALS, ROW_SCHEMA } from './schemas';
 
@@ -86,6 +87,27 @@ export async function catalogueRoutes(api: FastifyInstance, deps: ApiDeps): Prom
       const [inForce, pending] = await Promise.all([services.thresholds.inForceOn(day), services.thresholds.pendingAfter(day)]);
       const shown = (v: (typeof inForce)[number]) => ({ indicator: v.code, name: v.name, version: v.version, ...thresholdsOf(v), effective_from: v.effective_from, created_by: v.created_by, reason: v.reason, created_at: v.created_at.toISOString() });
       return { day, inForce: inForce.map(shown), pending: pending.map(shown) };
+    },
+  );
+
+  api.get<{ Querystring: { from: string; to: string } }>(
+    '/rules/backtest',
+    {
+      config: { action: 'rules.apply' },
+      schema: {
+        summary: '回测：用规则文件中（拟应用）的规则重新评估 from 至 to 的历史数据，与现行规则对比每条规则、每个单位的异常数和问题数；不写入任何数据',
+        querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: DAY_SCHEMA, to: DAY_SCHEMA } },
+        response: { 200: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, byRule: { type: 'array', items: ROW_SCHEMA }, byUnit: { type: 'array', items: ROW_SCHEMA } } }, ...REFUSALS },
+      },
+    },
+    async (req) => {
+      const { from, to } = req.query;
+      if (from > to) throw new ApiError(400, 'invalid_request', `起止日期颠倒：${from} 晚于 ${to}`);
+      if (daysBetween(from, to) > 92) throw new ApiError(400, 'invalid_request', '回测区间至多 93 天');
+      const report = await services.backtest.run(config.rules, from, to);
+      const rows = (key: 'ruleId' | 'unit') =>
+        compareBy(report, key).map((r) => ({ key: r.key, currentAnomalies: r.current.anomalies, proposedAnomalies: r.proposed.anomalies, currentFacts: r.current.facts, proposedFacts: r.proposed.facts }));
+      return { from, to, byRule: rows('ruleId'), byUnit: rows('unit') };
     },
   );
 

@@ -229,7 +229,7 @@ export async function problemRoutes(api: FastifyInstance, deps: ApiDeps): Promis
   simple('/problems/:id/close', 'problems.close', '销号（默认须数据确认恢复且有核验人签字）', () => ({ type: 'close' }));
   simple('/problems/:id/assign', 'problems.assign', '手工交办：开始计算整改期限', () => ({ type: 'assign' }));
 
-  const withReason = (path: string, action: 'problems.dismiss' | 'problems.reopen', summary: string, type: 'dismiss' | 'reopen') =>
+  const withReason = (path: string, action: 'problems.dismiss' | 'problems.reopen' | 'problems.verify', summary: string, type: 'dismiss' | 'reopen' | 'send_back') =>
     api.post<{ Params: { id: number }; Body: { reason: string; note?: string } }>(
       path,
       {
@@ -245,6 +245,7 @@ export async function problemRoutes(api: FastifyInstance, deps: ApiDeps): Promis
     );
   withReason('/problems/:id/dismiss', 'problems.dismiss', '撤销问题（须说明原因）', 'dismiss');
   withReason('/problems/:id/reopen', 'problems.reopen', '重新打开已销号或已撤销的问题（须说明原因）', 'reopen');
+  withReason('/problems/:id/send-back', 'problems.verify', '核验人退回整改（须说明原因）：回到整改中，期限照旧', 'send_back');
 }
 
 /** A file of a reply, checked against the configured types and size and fingerprinted. */

@@ -108,6 +108,7 @@ export function problemsCommand(): Command {
     (o) => ({ type: 'respond', measures: o.measures as string, ...(o.evidence ? { evidence: o.evidence as string[] } : {}) }),
   );
   act('verify', '核验人签字确认整改到位', (c) => c, (o) => ({ type: 'verify', by: o.by as string }));
+  act('send-back', '核验人退回整改（须说明原因）：回到整改中，整改期限照旧', (c) => c.requiredOption('--reason <text>', '原因'), (o) => ({ type: 'send_back', reason: o.reason as string }));
   act('close', '销号（默认须数据确认恢复且有核验人签字）', (c) => c, () => ({ type: 'close' }));
   act('dismiss', '撤销问题（须说明原因）', (c) => c.requiredOption('--reason <text>', '原因'), (o) => ({ type: 'dismiss', reason: o.reason as string }));
   act('reopen', '重新打开已销号或已撤销的问题（须说明原因）', (c) => c.requiredOption('--reason <text>', '原因'), (o) => ({ type: 'reopen', reason: o.reason as string }));

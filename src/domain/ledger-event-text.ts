@@ -48,6 +48,8 @@ function sentence(e: LedgerEvent, names: EventNames): string | undefined {
       return `${e.payload.day} 数据再次异常，恢复确认撤回`;
     case 'problem_verified':
       return `${e.payload.day} 由 ${e.payload.by} 核验签字`;
+    case 'problem_sent_back':
+      return `${e.payload.day} 退回整改：${e.payload.reason}`;
     case 'problem_closed':
       return `${e.payload.day} 销号`;
     case 'problem_dismissed':

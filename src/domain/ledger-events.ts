@@ -27,6 +27,8 @@ export type ProblemEvent =
   | { type: 'problem_data_confirmed'; payload: ProblemMove }
   | { type: 'problem_data_regressed'; payload: ProblemMove }
   | { type: 'problem_verified'; payload: ProblemMove & { by: string } }
+  /** A checker sent the reply back: the department is to fix it again. */
+  | { type: 'problem_sent_back'; payload: ProblemMove & { reason: string } }
   | { type: 'problem_closed'; payload: ProblemMove }
   | { type: 'problem_dismissed'; payload: ProblemMove & { reason: string } }
   | { type: 'problem_escalated'; payload: ProblemMove & { level: EscalationLevel; deadline: Day; overdueWorkingDays: number } }
@@ -99,6 +101,7 @@ export const EVENT_LABELS: Record<LedgerEventType, string> = {
   problem_data_confirmed: '数据确认恢复',
   problem_data_regressed: '数据再次异常',
   problem_verified: '核验签字',
+  problem_sent_back: '退回整改',
   problem_closed: '销号',
   problem_dismissed: '撤销',
   problem_escalated: '升级',

@@ -98,6 +98,8 @@ export class ProblemReplay {
         return { ...current, dataConfirmed: false, signedOffBy: null, state: to };
       case 'problem_verified':
         return { ...current, signedOffBy: typeof p.by === 'string' ? p.by : null, state: to };
+      case 'problem_sent_back':
+        return { ...current, signedOffBy: null, state: to };
       case 'problem_closed':
         return { ...current, state: to, closedOn: p.day ?? null };
       case 'problem_dismissed':

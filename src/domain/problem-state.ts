@@ -74,6 +74,8 @@ export type ProblemAction =
   | { type: 'data_regressed'; day: Day }
   /** A checker's sign-off. */
   | { type: 'verify'; day: Day; by: string; note?: string }
+  /** A checker finds the reply wanting: back to the department, its deadline running on. */
+  | { type: 'send_back'; day: Day; reason: string; note?: string }
   | { type: 'close'; day: Day; note?: string }
   | { type: 'dismiss'; day: Day; reason: string; note?: string }
   /** An operator brings a closed or dismissed problem back. */
@@ -123,6 +125,7 @@ const ACTION_LABELS: Record<ActionType, string> = {
   data_confirmed: '数据确认恢复',
   data_regressed: '数据再次异常',
   verify: '核验签字',
+  send_back: '退回整改',
   close: '销号',
   dismiss: '撤销',
   reopen: '重新打开',
@@ -134,7 +137,7 @@ const ACTION_LABELS: Record<ActionType, string> = {
 const ALLOWED: Record<ProblemState, readonly ActionType[]> = {
   open: ['assign', 'assign_by_letter', 'data_confirmed', 'data_regressed', 'dismiss'],
   assigned: ['respond', 'data_confirmed', 'data_regressed', 'dismiss', 'escalate'],
-  pending_verification: ['respond', 'data_confirmed', 'data_regressed', 'verify', 'close', 'dismiss', 'escalate'],
+  pending_verification: ['respond', 'data_confirmed', 'data_regressed', 'verify', 'send_back', 'close', 'dismiss', 'escalate'],
   closed: ['reopen', 'recur'],
   dismissed: ['reopen'],
   // Its anomalies and history went to the problem it was merged into, which is followed instead.
@@ -142,7 +145,7 @@ const ALLOWED: Record<ProblemState, readonly ActionType[]> = {
 };
 
 /** Actions a person may take (the rest are the daemon's). */
-const BY_HAND: readonly ActionType[] = ['assign', 'respond', 'verify', 'close', 'dismiss', 'reopen'];
+const BY_HAND: readonly ActionType[] = ['assign', 'respond', 'verify', 'send_back', 'close', 'dismiss', 'reopen'];
 
 export function allowedActions(state: ProblemState): readonly ActionType[] {
   return ALLOWED[state];
@@ -238,6 +241,10 @@ export function decide(current: ProblemStatus, category: string, action: Problem
       if (missing.length > 0) throw new TransitionRefused(`不能销号：${missing.join('，')}`);
       return decision({ ...current, state: 'closed', closedOn: action.day }, { type: 'problem_closed', payload: move('closed') });
     }
+    case 'send_back':
+      // The sign-off, if any, went with the reply it judged; the deadline and the ladder run on.
+      if (!action.reason.trim()) throw new TransitionRefused('退回整改必须说明原因');
+      return decision({ ...current, state: 'assigned', signedOffBy: null }, { type: 'problem_sent_back', payload: { ...move('assigned'), reason: action.reason } });
     case 'dismiss':
       if (!action.reason.trim()) throw new TransitionRefused('撤销问题必须说明原因');
       return decision({ ...current, state: 'dismissed', closedOn: null }, { type: 'problem_dismissed', payload: { ...move('dismissed'), reason: action.reason } });

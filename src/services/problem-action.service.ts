@@ -13,7 +13,7 @@ import { ProblemRulesConfig, ProblemTransitions } from './problem-transitions';
 export type RequestedAction = ProblemAction extends infer A ? (A extends { day: Day } ? Omit<A, 'day'> : never) : never;
 
 /** Actions a person may ask for; the others are the daemon's own. */
-export type ManualAction = Extract<RequestedAction, { type: 'assign' | 'respond' | 'verify' | 'close' | 'dismiss' | 'reopen' }>;
+export type ManualAction = Extract<RequestedAction, { type: 'assign' | 'respond' | 'verify' | 'send_back' | 'close' | 'dismiss' | 'reopen' }>;
 
 export interface ActionDetails {
   /** Who acts; recorded as the ledger event's actor. */

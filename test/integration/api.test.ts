@@ -101,6 +101,7 @@ const FAMILIES: Array<[name: string, method: 'GET' | 'POST', url: () => string, 
   ['respond', 'POST', () => `/problems/${problem.ningguo}/respond`, { measures: '已增派窗口人员' }, only(['operator', 'leadNingguo'], 403, { leadLangxi: 404 })],
   ['verify', 'POST', () => `/problems/${problem.ningguo}/verify`, {}, only(['operator', 'checker'])],
   ['close', 'POST', () => `/problems/${problem.ningguo}/close`, {}, only(['operator', 'checker'])],
+  ['send back', 'POST', () => `/problems/${problem.ningguo}/send-back`, { reason: '佐证不足' }, only(['operator', 'checker'])],
   ['dismiss', 'POST', () => `/problems/${problem.langxi}/dismiss`, { reason: '数据源口径错误' }, only(['operator'])],
   ['reopen', 'POST', () => `/problems/${problem.langxi}/reopen`, { reason: '口径已更正' }, only(['operator'])],
   ['letters and alerts', 'GET', () => '/messages', undefined, only(ALL)],
@@ -109,6 +110,9 @@ const FAMILIES: Array<[name: string, method: 'GET' | 'POST', url: () => string, 
   ['rules', 'GET', () => '/rules', undefined, only(['operator', 'checker', 'director', 'auditor'])],
   ['thresholds', 'GET', () => '/thresholds', undefined, only(['operator', 'checker', 'director', 'auditor'])],
   ['apply thresholds', 'POST', () => '/thresholds/apply', { reason: '核对' }, only(['operator'])],
+  ['backtest the rules file', 'GET', () => `/rules/backtest?from=${DAY}&to=${DAY}`, undefined, only(['operator'])],
+  ['cockpit', 'GET', () => '/cockpit?week=2026-W48', undefined, only(['operator', 'director', 'auditor'])],
+  ['ingest runs', 'GET', () => `/ingest/runs?day=${DAY}`, undefined, only(['operator'])],
   ['ledger events', 'GET', () => '/ledger/events', undefined, only(['operator', 'director', 'auditor'])],
   ['台账 export', 'GET', () => '/ledger/export?format=csv', undefined, only(['operator', 'director', 'auditor'])],
   ['audit verify', 'GET', () => '/audit/verify', undefined, only(['operator', 'director', 'auditor'])],
@@ -242,6 +246,14 @@ describe('the API', () => {
     const verified = await call('POST', `/problems/${p!.id}/verify`, tokens.checker, { note: '现场核查属实' });
     expect(verified.statusCode).toBe(200);
     expect(await lastEvent(p!.id)).toMatchObject({ type: 'problem_verified', actor: '李核验', payload: { by: '李核验' } });
+
+    // Found wanting: sent back (a lead may not), signed off no more, answered again.
+    expect((await call('POST', `/problems/${p!.id}/send-back`, tokens.leadNingguo, { reason: '自己退回' })).statusCode).toBe(403);
+    const back = await call('POST', `/problems/${p!.id}/send-back`, tokens.checker, { reason: '回访记录不全，请补充' });
+    expect(back.json()).toMatchObject({ from: 'pending_verification', to: 'assigned', message: expect.stringContaining('待核验 → 整改中') });
+    expect(await lastEvent(p!.id)).toMatchObject({ type: 'problem_sent_back', actor: '李核验', payload: { reason: '回访记录不全，请补充' } });
+    expect((await call('GET', `/problems/${p!.id}`, tokens.leadNingguo)).json().problem).toMatchObject({ state: 'assigned', signed_off_by: null });
+    expect((await call('POST', `/problems/${p!.id}/respond`, tokens.leadNingguo, { measures: '已补充全部回访记录' })).json()).toMatchObject({ to: 'pending_verification' });
 
     const audit = (await call('GET', '/audit/verify', tokens.auditor)).json();
     expect(audit.holds).toBe(true);

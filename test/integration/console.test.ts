@@ -32,7 +32,7 @@ let context: BrowserContext;
 let base: string;
 let mailDir: string;
 const requests: string[] = [];
-const tokens = {} as Record<'checker' | 'director' | 'auditor', string>;
+const tokens = {} as Record<'checker' | 'director' | 'auditor' | 'operator', string>;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,10 +71,11 @@ beforeAll(async () => {
     ops: { port: 0 },
     api: { port },
   });
-  const made = async (role: 'checker' | 'director' | 'auditor', person: string) => (await daemon.app.services.access.create({ person, role, units: [], expiresInDays: 30, by: 'test' })).token;
+  const made = async (role: 'checker' | 'director' | 'auditor' | 'operator', person: string) => (await daemon.app.services.access.create({ person, role, units: [], expiresInDays: 30, by: 'test' })).token;
   tokens.checker = await made('checker', '李核验');
   tokens.director = await made('director', '钱局长');
   tokens.auditor = await made('auditor', '孙审计');
+  tokens.operator = await made('operator', '王操作');
   context = await chromium.launchPersistentContext(profile.path, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -229,6 +230,24 @@ describe('the console, in Chromium', () => {
     const lines = csv.trim().split('\r\n').slice(1);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toContain('郎溪县');
+    await page.close();
+  });
+
+  it('an operator sees the versions in force, backtests the rules file before applying it, and reads a day’s ingest runs', async () => {
+    const page = await context.newPage();
+    await signIn(page, tokens.operator, '/operator');
+    await page.getByRole('heading', { name: '现行阈值' }).waitFor();
+    expect(await page.locator('main').innerText()).toMatch(/below_alert（低于预警值）\s+1/);
+    await page.getByLabel('从').fill('2026-10-26');
+    await page.getByLabel('到').fill('2026-10-30');
+    await page.getByRole('button', { name: '回测（不写入数据）' }).click();
+    await page.locator('#backtest table').first().waitFor();
+    expect(await page.locator('#backtest').innerText()).toContain('below_alert');
+    await page.getByLabel('日期').fill('2026-10-27');
+    await page.getByRole('button', { name: '查看' }).click();
+    await page.locator('#runs table').waitFor();
+    expect(await page.locator('#runs').innerText()).toMatch(/demo\s+成功/);
+    await shot(page, 'operator');
     await page.close();
   });
 

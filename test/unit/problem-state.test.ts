@@ -36,6 +36,7 @@ const actions: ProblemAction[] = [
   { type: 'data_confirmed', day: DAY },
   { type: 'data_regressed', day: DAY },
   { type: 'verify', day: DAY, by: '王核验' },
+  { type: 'send_back', day: DAY, reason: '佐证材料不能证明已整改' },
   { type: 'close', day: DAY },
   { type: 'dismiss', day: DAY, reason: '申诉成立，差评属误评' },
   { type: 'reopen', day: DAY, reason: '指标再次低于预警值' },
@@ -52,6 +53,7 @@ const expected: Record<ProblemState, Partial<Record<ProblemAction['type'], Probl
     data_confirmed: 'pending_verification',
     data_regressed: 'assigned',
     verify: 'pending_verification',
+    send_back: 'assigned',
     dismiss: 'dismissed',
   },
   closed: { reopen: 'open', recur: 'open' },
@@ -154,7 +156,17 @@ describe('the problem state authority', () => {
     expect(() => act(fresh('assigned'), { type: 'respond', day: DAY, measures: ' ' })).toThrow('反馈整改措施时必须写明措施');
     expect(() => act(fresh('pending_verification'), { type: 'verify', day: DAY, by: '' })).toThrow('核验签字必须写明核验人');
     expect(() => act(fresh('open'), { type: 'dismiss', day: DAY, reason: '' })).toThrow('撤销问题必须说明原因');
+    expect(() => act(fresh('pending_verification'), { type: 'send_back', day: DAY, reason: ' ' })).toThrow('退回整改必须说明原因');
     expect(() => act(fresh('closed'), { type: 'reopen', day: DAY, reason: '' })).toThrow('重新打开问题必须说明原因');
     expect(() => decide(fresh('open'), 'unknown_category', { type: 'assign', day: DAY }, rules)).toThrow('问题类别“unknown_category”在配置 problems.deadlines 中没有整改期限');
+  });
+});
+
+describe('sending a reply back', () => {
+  it('returns the problem to the department with its deadline running on, and takes back the sign-off', () => {
+    const signed = fresh('pending_verification', { assignedOn: '2026-09-21', deadline: '2026-09-28', signedOffBy: '王核验', escalation: 'remind' });
+    const d = act(signed, { type: 'send_back', day: DAY, reason: '佐证材料不能证明已整改' });
+    expect(d.status).toMatchObject({ state: 'assigned', signedOffBy: null, deadline: '2026-09-28', escalation: 'remind' });
+    expect(d.event).toEqual({ type: 'problem_sent_back', payload: { from: 'pending_verification', to: 'assigned', day: DAY, reason: '佐证材料不能证明已整改' } });
   });
 });

@@ -16,8 +16,9 @@
       '；数据' + (p.data_confirmed ? '<span class="good">已确认恢复</span>' : '<span class="bad">尚未确认恢复</span>') + (p.signed_off_by ? '；核验人 ' + D.esc(p.signed_off_by) : '') + '</p>' +
       '<div id="reply-' + p.id + '" class="muted">读取反馈……</div>' +
       (p.kind === 'value' ? '<div class="chart" id="trend-' + p.id + '" role="img" aria-label="反馈以来的数据"></div>' : '') +
-      '<form id="act-' + p.id + '"><label for="note-' + p.id + '">核验意见</label><input type="text" id="note-' + p.id + '">' +
-      '<div class="actions"><button type="button" data-act="verify">核验签字</button><button type="button" class="secondary" data-act="close">销号</button></div></form></section>';
+      '<form id="act-' + p.id + '"><label for="note-' + p.id + '">核验意见（退回时为退回原因）</label><input type="text" id="note-' + p.id + '">' +
+      '<div class="actions"><button type="button" data-act="verify">核验签字</button><button type="button" class="secondary" data-act="close">销号</button>' +
+      '<button type="button" class="secondary" data-act="send-back">退回整改</button></div></form></section>';
   }
 
   async function detail(p) {
@@ -37,7 +38,10 @@
         try {
           D.ok();
           var note = D.el('note-' + p.id).value.trim();
-          var moved = await D.api('/problems/' + p.id + '/' + b.getAttribute('data-act'), { method: 'POST', body: note ? { note: note } : {} });
+          var act = b.getAttribute('data-act');
+          if (act === 'send-back' && !note) throw new Error('退回整改须在“核验意见”中写明原因');
+          var body = act === 'send-back' ? { reason: note } : note ? { note: note } : {};
+          var moved = await D.api('/problems/' + p.id + '/' + act, { method: 'POST', body: body });
           await load();
           var done = document.createElement('p');
           done.className = 'notice';

@@ -2,7 +2,7 @@
 (function () {
   'use strict';
   var D = window.Duban;
-  var TYPES = { problem_opened: '发现问题', problem_assigned: '交办', problem_responded: '反馈整改', problem_verified: '核验签字', problem_closed: '销号', problem_reopened: '重新打开',
+  var TYPES = { problem_opened: '发现问题', problem_assigned: '交办', problem_responded: '反馈整改', problem_verified: '核验签字', problem_sent_back: '退回整改', problem_closed: '销号', problem_reopened: '重新打开',
     problem_escalated: '升级', problem_dismissed: '撤销', problem_data_confirmed: '数据确认恢复', letter_issued: '发出交办函', message_sent: '邮件送达', rule_version_applied: '规则新版本',
     threshold_version_applied: '阈值新版本', values_recorded: '数据入库' };
   var cursor = null;

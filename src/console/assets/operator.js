@@ -13,8 +13,11 @@
       (rules.pending.length ? '<h2>待生效的规则</h2>' + table(['规则', '版本', '生效日', '修改人', '原因'], rules.pending.map(function (r) { return [r.rule_id, r.version, r.effective_from, r.created_by, r.reason]; })) : '') +
       '<h2>现行阈值</h2>' + table(['指标', '版本', '预警值', '先进值', '方向', '生效日', '修改人', '原因'], thresholds.inForce.map(function (t) { return [t.name, t.version, t.alert, t.benchmark, t.direction === 'higher' ? '越高越好' : '越低越好', t.effective_from, t.created_by, t.reason]; })) +
       (thresholds.pending.length ? '<h2>待生效的阈值</h2>' + table(['指标', '版本', '预警值', '生效日', '修改人', '原因'], thresholds.pending.map(function (t) { return [t.name, t.version, t.alert, t.effective_from, t.created_by, t.reason]; })) : '') +
+      '<h2>回测规则文件</h2><form id="backtest-form" class="filters"><div><label for="bt-from">从</label><input type="date" id="bt-from" value="' + D.day(day, -28) + '"></div>' +
+      '<div><label for="bt-to">到</label><input type="date" id="bt-to" value="' + D.day(day, -1) + '"></div><div><button type="submit">回测（不写入数据）</button></div></form><div id="backtest"></div>' +
       '<h2>采集批次</h2><form id="runs-form" class="filters"><div><label for="day">日期</label><input type="date" id="day" value="' + day + '"></div><div><button type="submit">查看</button></div></form><div id="runs"></div><div id="rejects"></div>' +
       '<h2>发送失败的邮件</h2><div id="failed"></div>';
+    D.el('backtest-form').onsubmit = function (e) { e.preventDefault(); backtest().catch(D.fail); };
     D.el('runs-form').onsubmit = function (e) { e.preventDefault(); runs(D.el('day').value).catch(D.fail); };
     await runs(day);
     await failed();
@@ -24,6 +27,15 @@
     if (!rows.length) return '<p class="muted">无</p>';
     return '<div class="table-wrap"><table><thead><tr>' + headers.map(function (h) { return '<th>' + D.esc(h) + '</th>'; }).join('') + '</tr></thead><tbody>' +
       rows.map(function (r) { return '<tr>' + r.map(function (c) { return '<td>' + D.esc(c) + '</td>'; }).join('') + '</tr>'; }).join('') + '</tbody></table></div>';
+  }
+
+  /** What the rules file would raise over past days, next to the rules in force: before anyone applies it. */
+  async function backtest() {
+    D.el('backtest').innerHTML = '<p class="muted">回测中……</p>';
+    var r = await D.api('/rules/backtest?from=' + D.el('bt-from').value + '&to=' + D.el('bt-to').value);
+    var rows = function (list) { return list.map(function (x) { return [x.key, x.currentAnomalies, x.proposedAnomalies, x.proposedAnomalies - x.currentAnomalies, x.currentFacts, x.proposedFacts]; }); };
+    D.el('backtest').innerHTML = '<p class="muted">' + D.esc(r.from) + ' 至 ' + D.esc(r.to) + '：现行规则 → 规则文件</p>' +
+      table(['规则', '现行异常', '拟议异常', '变化', '现行问题', '拟议问题'], rows(r.byRule)) + table(['单位', '现行异常', '拟议异常', '变化', '现行问题', '拟议问题'], rows(r.byUnit));
   }
 
   async function runs(day) {
