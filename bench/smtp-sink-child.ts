@@ -20,6 +20,8 @@ const server = new SMTPServer({
     stream.resume();
   },
 });
+// A sender's connection reset is the sender's fate, not the sink's.
+server.on('error', () => undefined);
 server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.server.address() as AddressInfo).port }));
 process.on('message', () => process.send?.({ accepted }));
 process.on('disconnect', () => server.close(() => process.exit(0)));

@@ -1,13 +1,24 @@
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, Transporter } from 'nodemailer';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { OutboxRow } from '../db/schema';
 
 /** `verify` is for /readyz: it connects and logs in without sending. */
 export type MailTransport = Pick<Transporter, 'sendMail' | 'close' | 'verify'>;
 
-/** A pooled SMTP transport: a handful of connections reused across messages, as a relay sends in bursts. */
+/**
+ * A pooled SMTP transport: a handful of connections reused across messages, as a relay sends in bursts, so a week's
+ * letters do not open a connection each to the bureau's mail server. The URL is parsed here: given as `{ url }`,
+ * nodemailer would read only the URL and drop every option beside it (the pool among them). Options in the URL's
+ * query (`?maxConnections=2`) still win.
+ */
 export function createMailTransport(smtpUrl: string, opts: { maxConnections?: number } = {}): MailTransport {
-  return nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: opts.maxConnections ?? 5 } as nodemailer.TransportOptions);
+  const transport = nodemailer.createTransport({ pool: true, maxConnections: opts.maxConnections ?? 5, ...parseConnectionUrl(smtpUrl) } as nodemailer.TransportOptions);
+  // A pooled connection the server drops while idle (a restart, a timeout) is reported as an 'error' event; unheard,
+  // it would end the process. The pool opens a new connection for the next message, and a message in flight gets
+  // its own error back from sendMail, which the relay records and retries.
+  transport.on('error', () => undefined);
+  return transport;
 }
 
 /** An SMTP reply of 5xx will not change on retry; 4xx and network errors may. */

@@ -48,6 +48,8 @@ export async function startMailArchive(folder: string): Promise<MailArchive> {
       });
     },
   });
+  // A sender's pooled connection reset (the daemon stopping) is reported as an 'error': the sender's, not the archive's.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,

@@ -6,6 +6,8 @@ export interface SmtpSink {
   url: string;
   /** Every message accepted, parsed, in arrival order. */
   received: ParsedMail[];
+  /** SMTP connections opened to it so far. */
+  connections: number;
   /** Decides the reply to each message (by its Message-ID): undefined accepts it, a number rejects with that code. */
   reply: (messageId: string, attempt: number) => number | undefined;
   close(): Promise<void>;
@@ -17,6 +19,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const sink: SmtpSink = {
     url: '',
     received: [],
+    connections: 0,
     reply: () => undefined,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -26,6 +29,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     logger: false,
     // A reverse DNS lookup of 127.0.0.1 before each greeting is work no sender needs here.
     disableReverseLookup: true,
+    onConnect(_session, callback) {
+      sink.connections++;
+      callback();
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {
@@ -43,6 +50,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         .catch(callback);
     },
   });
+  // A sender that dies holding a pooled connection (the crash tests kill daemons) resets it: the server reports that
+  // as an 'error', which is the sender's fate, not the sink's.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   sink.url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   return sink;

@@ -69,6 +69,15 @@ describe('the outbox and its relay', () => {
     expect(sent).toEqual([{ payload: expect.objectContaining({ kind: 'letter', recipient: 'ningguo', messageId: '<letter-2026-W48-ningguo@duban>' }) }]);
   });
 
+  it('sends a burst over a pool of at most 5 connections, not one per message', async () => {
+    const opened = sink.connections;
+    await new OutboxRepository(db.db).insert(Array.from({ length: 40 }, (_, k) => message(`burst${k}`, '2026-W47')));
+    const pooled = new OutboxRelay({ db: db.db, transport, config, logger: silentLogger, batch: 40 });
+    expect(await pooled.processAll()).toEqual({ delivered: 40, retried: 0, failed: 0 });
+    expect(sink.received.filter((m) => m.messageId?.includes('burst'))).toHaveLength(40);
+    expect(sink.connections - opened).toBeLessThanOrEqual(5);
+  });
+
   it('retries a 451 and then delivers', async () => {
     sink.reply = (_id, attempt) => (attempt === 1 ? 451 : undefined);
     await new OutboxRepository(db.db).insert([message('langxi')]);
