@@ -6,7 +6,7 @@ const CLOSE_MARGIN_MS = 15_000;
 
 export function startCommand(): Command {
   return new Command('start')
-    .description('启动守护进程：按计划采集、回补缺失的日子，并提供 /healthz、/readyz、/metrics；SIGTERM/SIGINT 时等当前任务完成（最多 ops.shutdownGraceMs）后退出')
+    .description('启动守护进程：按计划采集、回补缺失的日子，在 ops 端口提供 /healthz、/readyz、/metrics，在 api 端口提供 HTTP API（/api/v1）和网页控制台（api.enabled: false 可关闭）；SIGTERM/SIGINT 时等当前任务完成（最多 ops.shutdownGraceMs）后退出')
     .option('--allow-owner', '允许以超级用户或表所有者的数据库角色运行（只用于单一角色的开发数据库；生产环境应使用应用角色）')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config, allowOwner } = cmd.optsWithGlobals<{ config?: string; allowOwner?: boolean }>();
