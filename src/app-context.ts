@@ -102,7 +102,7 @@ export class AppContext {
     const logger = opts.logger ?? createLogger();
     const now = opts.now ?? (env.now ? () => env.now! : () => new Date());
     const { db, pool } = database;
-    const transport = env.smtpUrl ? createMailTransport(env.smtpUrl) : undefined;
+    const transport = env.smtpUrl ? createMailTransport(env.smtpUrl, config.delivery) : undefined;
     const evaluation = opts.overrides?.evaluation ?? new EvaluationService({ db, config, logger });
     const access = opts.overrides?.access ?? new AccessService({ db, config, now, ...(env.linkSecret ? { linkSecret: env.linkSecret } : {}) });
     const services: AppServices = {
@@ -116,7 +116,7 @@ export class AppContext {
       problems: new ProblemService({ db, config, logger }),
       problemActions: new ProblemActionService({ db, config, now }),
       reconcile: new ReconcileService({ db, config, logger }),
-      alerts: new AlertService({ db, config, logger, replyLink: access.replyLink }),
+      alerts: new AlertService({ db, config, logger, now, replyLink: access.replyLink }),
       letters: new LetterService({ db, config, logger, now, replyLink: access.replyLink }),
       summary: new SummaryService({ db, config, logger, now }),
       outbox: new OutboxService({ db }),

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { dayIn } from '../domain/day';
 import { EVENT_LABELS, eventLabel } from '../domain/ledger-events';
+import { readLedgerFilter } from '../domain/ledger-filter';
+import { LEDGER_STATUS_LABELS, LEDGER_STATUSES } from '../domain/ledger-status';
+import { WorkingCalendar } from '../domain/working-calendar';
 import { indicatorCode, problemState, unitCode } from '../domain/names';
 import { ExportFormat, renderTable } from '../export/table-export';
 import { describeAudit } from '../services/audit-report-text';
@@ -87,18 +89,20 @@ export async function ledgerRoutes(api: FastifyInstance, deps: ApiDeps): Promise
     },
   );
 
-  api.get<{ Querystring: { format?: ExportFormat; unit?: string; from?: string; to?: string } }>(
+  api.get<{ Querystring: { format?: ExportFormat; unit?: string; indicator?: string; state?: string; from?: string; to?: string } }>(
     '/ledger/export',
     {
       config: { action: 'ledger.export' },
       schema: {
-        summary: '导出问题台账（每个问题一行，列与 duban audit ledger 相同），可按单位（单位或责任单位）和发现日期筛选',
+        summary: '导出问题台账（每个问题一行，列与 duban audit ledger 相同），可按单位（单位或责任单位）、指标、状态和发现日期筛选；问题表与台账不一致时拒绝导出',
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             format: { type: 'string', enum: ['csv', 'xlsx', 'json'], default: 'xlsx' },
             unit: { type: 'string', description: '单位或责任单位：代码、名称或别名' },
+            indicator: { type: 'string', description: '指标：代码、名称或别名（数据未报送的问题按其所列指标）' },
+            state: { type: 'string', description: `状态：${LEDGER_STATUSES.map((s) => LEDGER_STATUS_LABELS[s]).join('、')}，或英文代码（${LEDGER_STATUSES.join('、')}）` },
             from: { ...DAY_SCHEMA, description: '发现日期起' },
             to: { ...DAY_SCHEMA, description: '发现日期止' },
           },
@@ -109,12 +113,15 @@ export async function ledgerRoutes(api: FastifyInstance, deps: ApiDeps): Promise
     async (req, reply) => {
       const format = req.query.format ?? 'xlsx';
       const today = dayIn(config.timezone, deps.now());
-      const unit = req.query.unit === undefined ? undefined : config.units.find((u) => u.code === unitCode(config, req.query.unit!))!.name;
-      const { from, to } = req.query;
-      const rows = (await services.audit.ledgerSheet()).filter(
-        (r) => (!unit || r.unit === unit || r.owner === unit) && (!from || r.first_seen >= from) && (!to || r.first_seen <= to),
-      );
-      const file = await renderTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, today)) }, format);
+      const { filter, text } = readLedgerFilter(config, req.query);
+      const table = await services.audit.ledgerExport(filter, {
+        asOf: today,
+        calendar: new WorkingCalendar(config.calendar),
+        bureau: config.bureau.name,
+        by: req.identity!.person,
+        filterText: text,
+      });
+      const file = await renderTable(table, format);
       return reply
         .type(CONTENT_TYPES[format])
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(`问题台账-${today}.${format}`)}`)

@@ -5,9 +5,10 @@ import { generateSigningKeys, readPublicKey } from '../config/signing-key';
 import { describeAudit } from '../services/audit-report-text';
 import { checkpointsToCheck } from '../services/checkpoint-copies';
 import { auditHolds } from '../services/audit.service';
-import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { dayIn, parseDay } from '../domain/day';
 import { eventLabel } from '../domain/ledger-events';
+import { readLedgerFilter, TypedLedgerFilter } from '../domain/ledger-filter';
+import { WorkingCalendar } from '../domain/working-calendar';
 import { ExportFormat, writeTable } from '../export/table-export';
 import type { EventFilter } from '../repositories/audit.repository';
 import { formatInstant, table } from './output';
@@ -64,15 +65,27 @@ export function auditCommand(): Command {
 
   cmd
     .command('ledger')
-    .description('导出问题台账（每个问题一行，列与台账一致）')
-    .addOption(new Option('--format <format>', '格式').choices(['xlsx', 'csv', 'json']).default('xlsx'))
+    .description('导出问题台账（每个问题一行：问题来源、发现时的情况、历次交办函与销号、逾期与督办等级、整改与核验），可按单位、指标、状态、发现日期筛选；问题表与台账不一致时拒绝导出')
+    .addOption(new Option('--format <format>', '格式（xlsx 带标题、截至日期和打印设置；csv、json 只有表头和数据，供程序读取）').choices(['xlsx', 'csv', 'json']).default('xlsx'))
     .requiredOption('--out <file>', '输出文件')
-    .action(async (opts: { format: ExportFormat; out: string }, sub: Command) => {
+    .option('--unit <name>', '单位或责任单位（名称、代码或别名）')
+    .option('--indicator <name>', '指标（名称或代码）')
+    .option('--state <state>', '状态：待交办、整改中、待核验、逾期、督办、通报、已销号、已撤销、已合并（或英文代码）')
+    .option('--from <YYYY-MM-DD>', '发现日期起', parseDay)
+    .option('--to <YYYY-MM-DD>', '发现日期止', parseDay)
+    .option('--by <name>', '导出人（写在台账的截至行；默认：当前系统用户）', userInfo().username)
+    .action(async (opts: TypedLedgerFilter & { format: ExportFormat; out: string; by: string }, sub: Command) => {
       await withApp(sub, {}, async (app) => {
-        const today = dayIn(app.config.timezone, app.now());
-        const rows = await app.services.audit.ledgerSheet();
-        await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, today)) }, opts.format, opts.out);
-        console.log(`已导出台账 ${rows.length} 个问题：${opts.out}`);
+        const { filter, text } = readLedgerFilter(app.config, opts);
+        const table = await app.services.audit.ledgerExport(filter, {
+          asOf: dayIn(app.config.timezone, app.now()),
+          calendar: new WorkingCalendar(app.config.calendar),
+          bureau: app.config.bureau.name,
+          by: opts.by,
+          filterText: text,
+        });
+        await writeTable(table, opts.format, opts.out);
+        console.log(`已导出台账 ${table.rows.length} 个问题${text ? `（${text}）` : ''}：${opts.out}`);
       });
     });
 

@@ -27,7 +27,8 @@ export function lettersCommand(): Command {
         const week = opts.week ?? currentWeek(app);
         const p = await app.services.letters.preview(week, unitCode(app.config, opts.unit));
         console.log(`函号：${p.letterNo}${p.issued ? '（已发出，以下为发件箱中的原文）' : '（预览，发送时按当时顺序编号）'}`);
-        if (!p.issued && !p.due) console.log('该单位本周没有在办问题，按配置不发交办函。');
+        if (!p.issued && !p.writtenTo) console.log('本局和市本级不发交办函（letters.unitKinds、bureau.unit），其问题列入调度会材料；以下仅为预览。');
+        else if (!p.issued && !p.due) console.log('该单位本周没有在办问题，按配置不发交办函。');
         console.log(`收件人：${p.to.join('、') || '（无地址）'}`);
         console.log(`主题：${p.message.subject}`);
         if (p.assignments.length > 0) {

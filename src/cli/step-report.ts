@@ -72,7 +72,7 @@ const DESCRIBE: { [K in StepName]: (result: ResultOf<K>, slot: string) => string
   ingest: (r, slot) => describeIngest(slot.slice(0, 10), r),
   evaluate: describeEvaluation,
   reconcile: describeReconcile,
-  alerts: (r) => (r.heldBack ? '重大异常预警：该日早于上线日的最新数据日，不发当日预警（上线前的积压只记录、不通知）' : `重大异常预警：新写入 ${r.alerts} 封`),
+  alerts: (r) => (r.heldBack ? '重大异常督办通知：该日早于上线日的最新数据日，不发当日通知（上线前的积压只记录、不通知）' : `重大异常督办通知：新写入 ${r.alerts} 份`),
   letters: describeWeek,
   summary: (r) => SUMMARY_OUTCOMES[r.summary],
   checkpoint: (r) => `台账检查点：${r.made ? '已生成' : '此前已生成'}，台账共 ${r.events} 条事件${r.mailed ? `，发送给 ${r.mailed} 位审计人员` : ''}`,

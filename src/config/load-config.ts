@@ -37,6 +37,7 @@ export interface DubanConfig {
   delivery: MainFile['delivery'];
   bureau: MainFile['bureau'];
   letters: MainFile['letters'];
+  alerts: MainFile['alerts'];
   ops: MainFile['ops'];
   api: MainFile['api'];
   queue: MainFile['queue'];
@@ -110,6 +111,10 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   if (sections.sources) checkUnique(sections.sources.map((s) => s.name), mainYaml, 'sources', 'name', problems);
 
   if (unitsRead) checkUnits(unitsRead.data.units, unitsRead.yaml, problems);
+  const bureauUnit = sections.bureau?.unit;
+  if (units && bureauUnit !== undefined && !units.some((u) => u.code === bureauUnit)) {
+    problems.push(problemAt(mainYaml, ['bureau', 'unit'], `本局对应的单位“${bureauUnit}”不在单位清单中`));
+  }
   if (indicatorsRead) {
     const { yaml } = indicatorsRead;
     checkIndicators(indicatorsRead.data.indicators, yaml, problems);
@@ -128,6 +133,7 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
     delivery: main.delivery,
     bureau: main.bureau,
     letters: main.letters,
+    alerts: main.alerts,
     ops: main.ops,
     api: main.api,
     queue: main.queue,

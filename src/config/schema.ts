@@ -24,6 +24,10 @@ export const unitSchema = z
     parent: code.optional(),
     aliases: z.array(z.string().min(1)).default([]),
     contacts: z.array(contactSchema).default([]),
+    /** The organ its letters and alerts are addressed to (主送机关), e.g. 宁国市数据资源局; default the unit's name. */
+    addressee: z.string().min(1).optional(),
+    /** Organs copied on its letters and alerts (抄送, printed in the 版记); those with an address get the mail in Cc. */
+    copyTo: z.array(z.object({ name: z.string().min(1), email: z.email().optional() }).strict()).optional(),
   })
   .strict();
 
@@ -177,9 +181,13 @@ export const mainFileSchema = z
          * sent by themselves (docs/operations.md#going-live). Default: the day of the first daemon start.
          */
         goLive: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期应写成 YYYY-MM-DD').optional(),
+        /** SMTP connections the relay keeps open to the mail server at most (?maxConnections= in SMTP_URL wins). */
+        maxConnections: z.number().int().min(1).max(50).default(5),
+        /** At most this many messages per this many seconds, for a mail server that throttles a sender; none, no limit. */
+        rateLimit: z.object({ messages: z.number().int().min(1), perSeconds: z.number().int().min(1).max(3600) }).strict().optional(),
       })
       .strict()
-      .default({ from: '宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>', messageIdDomain: 'duban', maxAttempts: 6, retryBaseMs: 60_000, leaseMs: 120_000 }),
+      .default({ from: '宣城市数据资源局督办系统 <duban@xuancheng.example.gov.cn>', messageIdDomain: 'duban', maxAttempts: 6, retryBaseMs: 60_000, leaseMs: 120_000, maxConnections: 5 }),
     /** The bureau as its letters and alerts name it. */
     bureau: z
       .object({
@@ -188,6 +196,8 @@ export const mainFileSchema = z
         seal: z.string().min(1),
         office: z.string().default('督查科'),
         contact: z.object({ name: z.string().min(1), phone: z.string().optional(), email: z.email().optional() }).strict(),
+        /** The bureau's own unit in units.yaml, if it is one: it gets no letters or alerts from itself. */
+        unit: code.optional(),
       })
       .strict()
       .default({ name: '宣城市数据资源局', seal: '宣城市数据资源局', office: '督查科', contact: { name: '督查科' } }),
@@ -204,9 +214,38 @@ export const mainFileSchema = z
         sendWhenNothingOpen: z.boolean().default(false),
         /** The director's summary (调度会材料) goes to these; none, no summary. */
         summaryRecipients: z.array(z.email()).default([]),
+        /**
+         * The kinds of unit that answer for results and so get letters and alerts. The city as a whole (and the bureau's
+         * own unit, bureau.unit) get none: their problems are listed in the director's summary instead.
+         */
+        unitKinds: z.array(z.enum(['city', 'county', 'department'])).min(1).default(['county', 'department']),
+        /**
+         * The clause naming the decision behind the letters, e.g. "经局长办公会研究，". Empty by default: letters go out by
+         * schedule, and a letter must not claim a meeting that did not decide it.
+         */
+        decisionClause: z.string().default(''),
       })
       .strict()
-      .default({ templates: 'templates', weekday: 1, time: '08:30', serialPattern: '宣数督〔{year}〕{week}-{seq}号', sendWhenNothingOpen: false, summaryRecipients: [] }),
+      .default({
+        templates: 'templates',
+        weekday: 1,
+        time: '08:30',
+        serialPattern: '宣数督〔{year}〕{week}-{seq}号',
+        sendWhenNothingOpen: false,
+        summaryRecipients: [],
+        unitKinds: ['county', 'department'],
+        decisionClause: '',
+      }),
+    /** The same-day 督办通知 on a major anomaly. */
+    alerts: z
+      .object({
+        /** {year}, {month} and {day} of the day it is written (two digits each), {seq} its place among that day's. */
+        serialPattern: z.string().refine((p) => p.includes('{seq}'), '文号格式中应含有 {seq}').default('宣数督通〔{year}〕{month}{day}-{seq}号'),
+        /** Working days the unit has to check the cause and answer (核查时限), counted from the day it is written. */
+        checkWorkingDays: z.number().int().min(1).max(30).default(1),
+      })
+      .strict()
+      .default({ serialPattern: '宣数督通〔{year}〕{month}{day}-{seq}号', checkWorkingDays: 1 }),
     problems: z
       .object({
         /** A closed problem whose indicator breaches again within this many working days is reopened, not duplicated. */

@@ -1,19 +1,29 @@
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, Transporter } from 'nodemailer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { OutboxRow } from '../db/schema';
 
 /** `verify` is for /readyz: it connects and logs in without sending. */
 export type MailTransport = Pick<Transporter, 'sendMail' | 'close' | 'verify'>;
 
+export interface PoolOptions {
+  /** Connections open at most (default 5). */
+  maxConnections?: number;
+  /** At most `messages` sent per `perSeconds` over the whole pool (config delivery.rateLimit). */
+  rateLimit?: { messages: number; perSeconds: number } | undefined;
+}
+
 /**
  * A pooled SMTP transport: a handful of connections reused across messages, as a relay sends in bursts, so a week's
- * letters do not open a connection each to the bureau's mail server. The URL is parsed here: given as `{ url }`,
- * nodemailer would read only the URL and drop every option beside it (the pool among them). Options in the URL's
- * query (`?maxConnections=2`) still win.
+ * letters do not open a connection each to the bureau's mail server, and, where the server throttles a sender, no
+ * faster than it allows. The URL is parsed here: given as `{ url }`, nodemailer would read only the URL and drop
+ * every option beside it (the pool among them). Options in the URL's query (`?maxConnections=2`) still win.
  */
-export function createMailTransport(smtpUrl: string, opts: { maxConnections?: number } = {}): MailTransport {
-  const transport = nodemailer.createTransport({ pool: true, maxConnections: opts.maxConnections ?? 5, ...parseConnectionUrl(smtpUrl) } as nodemailer.TransportOptions);
+export function createMailTransport(smtpUrl: string, opts: PoolOptions = {}): MailTransport {
+  const rate = opts.rateLimit ? { rateLimit: opts.rateLimit.messages, rateDelta: opts.rateLimit.perSeconds * 1000 } : {};
+  const options: SMTPPool.Options = { pool: true, maxConnections: opts.maxConnections ?? 5, ...rate, ...parseConnectionUrl(smtpUrl) };
+  const transport = nodemailer.createTransport(options);
   // A pooled connection the server drops while idle (a restart, a timeout) is reported as an 'error' event; unheard,
   // it would end the process. The pool opens a new connection for the next message, and a message in flight gets
   // its own error back from sendMail, which the relay records and retries.

@@ -5,7 +5,6 @@ import { stringify } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../config/load-config';
 import { Daemon } from '../daemon';
 import type { Db } from '../db/database';
-import { LEDGER_HEADERS, ledgerRow } from '../domain/audit-sheets';
 import { addDays, Day, dayRange } from '../domain/day';
 import { letterDay, weekDueOn } from '../domain/letter-schedule';
 import { confirmationWindow } from '../domain/problem-confirmation';
@@ -71,7 +70,7 @@ const STORIES = [
   { story: '宁国市 全程网办率：整改销号后再次异常，自动重新打开，再次整改销号', unit: 'ningguo', indicator: 'full_online_rate', planted: [['2026-10-20', '2026-10-21'], ['2026-11-04', '2026-11-05']] },
   { story: '郎溪县 按时办结率：交办后一直未反馈，逾期后逐级提醒、督办、通报', unit: 'langxi', indicator: 'on_time_completion_rate', planted: [['2026-10-21', '2026-10-21']] },
   { story: '广德市 好评率：交办后及时整改，数据确认、核验签字后销号', unit: 'guangde', indicator: 'satisfaction_rate', planted: [['2026-10-27', '2026-10-28']] },
-  { story: '市数据资源局 电子证照用证率：跨部门问题（15 个工作日），已反馈，待核验', unit: 'data_bureau', indicator: 'e_license_usage_rate', planted: [['2026-11-03', '2026-11-03']] },
+  { story: '市市场监管局 电子证照用证率：跨部门问题（15 个工作日），已反馈，待核验', unit: 'market_regulation', indicator: 'e_license_usage_rate', planted: [['2026-11-03', '2026-11-03']] },
 ] as const;
 const IGNORED = STORIES[1];
 const AWAITING = STORIES[3];
@@ -136,8 +135,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoOutcome> {
     }
     const lastDay = days[days.length - 1]!;
     const ledgerFile = path.join(opts.outDir, '台账.xlsx');
-    const rows = await daemon.app.services.audit.ledgerSheet();
-    await writeTable({ title: '问题台账', headers: LEDGER_HEADERS, rows: rows.map((r) => ledgerRow(r, lastDay)) }, 'xlsx', ledgerFile);
+    const ledger = await daemon.app.services.audit.ledgerExport({}, { asOf: lastDay, calendar, bureau: config.bureau.name, by: '演示', filterText: '' });
+    await writeTable(ledger, 'xlsx', ledgerFile);
     // As an auditor would: the checkpoint file and the checkpoints that reached the auditors' mailbox.
     const checkpointFile = path.join(config.audit.checkpoints!.dir, CHECKPOINT_FILE);
     const mailed = archive.received.filter((m) => m.messageId.startsWith('<checkpoint-')).map((m) => m.file);
@@ -303,6 +302,13 @@ function writeDemoConfig(outDir: string, publicKey: string, console?: DemoOption
       ingest: { schedule: '0 8 * * *', lagDays: 1, lookbackDays: 0, attempts: 1 },
       problems: { categoryByIndicator: { e_license_usage_rate: 'cross_department' } },
       delivery: { operatorEmail: 'operator@xuancheng.example.gov.cn', retryBaseMs: 1000 },
+      bureau: {
+        name: '宣城市数据资源局',
+        seal: '宣城市数据资源局',
+        office: '督查科',
+        contact: { name: '督查科 王督办', phone: '0563-2021234', email: 'duban@xuancheng.example.gov.cn' },
+        unit: 'data_bureau',
+      },
       letters: { templates: path.join(shipped, 'templates'), summaryRecipients: ['director@xuancheng.example.gov.cn'] },
       audit: { checkpoints: { dir: path.join(outDir, 'checkpoints'), publicKey, recipients: ['audit@xuancheng.example.gov.cn'], time: '23:30' } },
       ...(console ? { api: { port: console.port, publicBaseUrl: console.publicBaseUrl } } : {}),

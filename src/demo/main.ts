@@ -58,7 +58,7 @@ async function main(): Promise<void> {
 演示完成：模拟 ${outcome.days} 天。
   问题：发现 ${p.opened} 个，已销号 ${p.closed} 个，重新打开过 ${p.reopened} 个，待核验 ${p.awaitingVerification} 个，逾期 ${p.overdue} 个
   升级：提醒 ${outcome.escalations.remind} 次，督办 ${outcome.escalations.supervise} 次，通报 ${outcome.escalations.notify} 次
-  邮件：交办函 ${m.letters} 封，重大异常预警 ${m.alerts} 封，调度会材料 ${m.summaries} 份，台账检查点 ${m.checkpoints} 封（邮件服务器共收到 ${m.archived} 封）；同一单位同一周重复的交办函：${outcome.doubledLetters}
+  邮件：交办函 ${m.letters} 封，督办通知（重大异常）${m.alerts} 份，调度会材料 ${m.summaries} 份，台账检查点 ${m.checkpoints} 封（邮件服务器共收到 ${m.archived} 封）；同一单位同一周重复的交办函：${outcome.doubledLetters}
   销号依据：销号 ${outcome.closures.total} 次，其中在数据确认恢复的干净窗口之后的 ${outcome.closures.onCleanWindow} 次${outcome.closures.onCleanWindow === outcome.closures.total ? '（全部）' : '（有销号未经干净窗口确认！）'}
   台账核验（对照检查点文件和审计人员邮箱中的 ${outcome.checkpoints.items.length} 个检查点）：
 ${describeAudit(outcome.ledger).map((l) => `    ${l}`).join('\n')}
@@ -68,6 +68,7 @@ ${outcome.stories.map((s) => `  · ${s.story}\n    → 问题 ${s.problemId ?? '
 
 去哪里看：
   邮件（.eml 用邮件客户端打开，.html 用浏览器打开）：${outcome.files.mail}
+    截图（交办函、督办通知、调度会材料）：npm run screenshots → ${path.join(path.dirname(outcome.files.mail), 'screenshots')}
   问题台账：${outcome.files.ledger}
   台账检查点：${outcome.files.checkpoints}（公钥 ${outcome.files.publicKey}）
   演示配置：${outcome.files.config}

@@ -18,10 +18,13 @@ export interface ThresholdFacts {
   days: number;
 }
 
-/** e.g. 宁国市 全程网办率 97.2%，低于预警值 99%，已连续 3 个工作日 */
+/**
+ * e.g. 宁国市 全程网办率 97.2%，低于预警值 99%，已连续 3 个工作日. A rule's own limit is called 监测标准: every message a
+ * unit reads says 预警值 only for the indicator's 预警值.
+ */
 export function explainThreshold(f: ThresholdFacts): string {
   const side = f.op === 'below' ? '低于' : '高于';
-  const what = f.isAlertValue ? '预警值' : '阈值';
+  const what = f.isAlertValue ? '预警值' : '监测标准';
   const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
   return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，${side}${what} ${formatValue(f.threshold, f.unit)}${streak}`;
 }
@@ -43,7 +46,7 @@ export interface ChangeFacts {
   days: number;
 }
 
-/** e.g. 宁国市 全程网办率 95.2%，较上一工作日（2026-09-30，98.5%）下降 3.3 个百分点 */
+/** e.g. 宁国市 全程网办率 95.2%，较上一工作日（9月30日，98.5%）下降 3.3 个百分点 */
 export function explainChange(f: ChangeFacts): string {
   const diff = Math.abs(Number(f.value) - Number(f.reference));
   const pct = Number(f.reference) === 0 ? 0 : (diff / Number(f.reference)) * 100;
@@ -51,7 +54,8 @@ export function explainChange(f: ChangeFacts): string {
   const amount = f.unit === '%' ? `${formatNumber(diff)} 个百分点` : `${formatNumber(pct)}%`;
   const against = f.compare === 'previous_working_day' ? '较上一工作日' : '较上周同一工作日';
   const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
-  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，${against}（${f.referenceDay}，${formatValue(f.reference, f.unit)}）${moved} ${amount}${streak}`;
+  const on = `${Number(f.referenceDay.slice(5, 7))}月${Number(f.referenceDay.slice(8, 10))}日`;
+  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，${against}（${on}，${formatValue(f.reference, f.unit)}）${moved} ${amount}${streak}`;
 }
 
 function formatNumber(n: number): string {
@@ -75,7 +79,10 @@ export function explainRank(f: {
   return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，在 ${f.peers} 个${PEER_GROUP[f.unitKind]}中列倒数第 ${f.position}${streak}`;
 }
 
-/** e.g. 宁国市 全程网办率 96.1%，明显低于近 20 个工作日的中位数 99.2%（稳健 z 值 5.3） */
+/**
+ * e.g. 宁国市 全程网办率 96.1%，明显低于近 20 个工作日的正常水平（一般在 99.2% 左右）. The statistics that decided it
+ * (median, MAD, robust z) stay with the rule and the anomaly's record; a department reads what they mean.
+ */
 export function explainBaseline(f: {
   unitName: string;
   indicatorName: string;
@@ -88,12 +95,11 @@ export function explainBaseline(f: {
   direction: 'higher' | 'lower';
   days: number;
 }): string {
-  const dev = Math.abs(Number(f.value) - Number(f.median));
-  const z = Number(f.mad) === 0 ? '窗口内无波动' : `稳健 z 值 ${formatNumber((0.6745 * dev) / Number(f.mad))}`;
   const side = f.direction === 'higher' ? '低于' : '高于';
-  const span = f.sameWeekday ? `近 ${f.window} 个同星期工作日` : `近 ${f.window} 个工作日`;
+  const span = f.sameWeekday ? `近 ${f.window} 周同一星期` : `近 ${f.window} 个工作日`;
+  const usual = Number(f.mad) === 0 ? `一直保持在 ${formatValue(f.median, f.unit)}` : `一般在 ${formatValue(f.median, f.unit)} 左右`;
   const streak = f.days > 1 ? `，已连续 ${f.days} 个工作日` : '';
-  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，明显${side}${span}的中位数 ${formatValue(f.median, f.unit)}（${z}）${streak}`;
+  return `${f.unitName} ${f.indicatorName} ${formatValue(f.value, f.unit)}，明显${side}${span}的正常水平（${usual}）${streak}`;
 }
 
 /** One rule's finding on a problem's latest day, as the problem's line is made of them. */
@@ -111,7 +117,7 @@ const KIND_ORDER = ['threshold', 'change', 'baseline', 'rank', 'missing'];
 /**
  * A problem's one line from what its rules found on its latest day: the series and its value once, then each
  * finding; a finding another one repeats and extends is left out. e.g. 郎溪县 好差评主动评价率 97.4%，低于预警值 99%，
- * 已连续 3 个工作日；较上一工作日（2026-11-26，99.8%）下降 2.4 个百分点. For missing data: the unit and every indicator
+ * 已连续 3 个工作日；较上一工作日（11月26日，99.8%）下降 2.4 个百分点. For missing data: the unit and every indicator
  * it did not report.
  */
 export function describeFact(parts: readonly FactPart[]): string {

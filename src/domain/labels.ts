@@ -45,3 +45,13 @@ function editDistance(a: string, b: string): number {
   }
   return row[y.length]!;
 }
+
+/** A problem category as letters and the 台账 name it (config problems.deadlines keys). */
+export const CATEGORY_LABELS: Readonly<Record<string, string>> = { simple: '一般问题', cross_department: '跨部门问题', complex: '复杂问题' };
+
+export function categoryLabel(category: string): string {
+  return CATEGORY_LABELS[category] ?? category;
+}
+
+/** How a person reads an anomaly's or a problem's severity. */
+export const SEVERITY_LABELS: Readonly<Record<'warning' | 'major', string>> = { warning: '一般', major: '重大' };

@@ -1,7 +1,8 @@
 import { formatValue } from './anomaly-explanation';
 import type { Day } from './day';
-import { weekParts, type IsoWeek } from './iso-week';
-import { chineseDate, chineseMonthDay } from './letter-schedule';
+import { categoryLabel } from './labels';
+import type { IsoWeek } from './iso-week';
+import { chineseDate, chineseMonthDay, documentDay, weeksLabel } from './letter-schedule';
 import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
 import { deadlineOnAssignment, ProblemState } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
@@ -9,11 +10,23 @@ import type { WorkingCalendar } from './working-calendar';
 /** The bureau as its letters name it: who writes, how it signs, whom to answer. */
 export interface Bureau {
   name: string;
-  /** The line above the date where the seal goes, e.g. 宣城市数据资源局（代章）. */
+  /** The 发文机关署名 above the date, where the seal goes, e.g. 宣城市数据资源局. */
   seal: string;
-  /** The office that runs supervision, e.g. 督查科. */
+  /** The office that runs supervision, e.g. 督查科; with the name, the 印发机关 of the 版记. */
   office: string;
-  contact: { name: string; phone?: string; email?: string };
+  contact: { name: string; phone?: string | undefined; email?: string | undefined };
+}
+
+/** Whom a document is addressed to (主送机关) and copied to (抄送), from units.yaml. */
+export interface Addressing {
+  addressee: string;
+  copyTo: string[];
+}
+
+/** A unit's signed reply link and the last day it works. */
+export interface ReplyRoute {
+  url: string;
+  until: Day;
 }
 
 /** A problem as a letter shows it. */
@@ -60,7 +73,11 @@ export interface LetterInput {
   /** The data day the indicator table shows; null when nothing was reported yet. */
   dataDay: Day | null;
   unit: { code: string; name: string };
+  addressing: Addressing;
   bureau: Bureau;
+  /** letters.decisionClause, e.g. 经局长办公会研究，; empty for letters sent by schedule alone. */
+  decisionClause: string;
+  reply?: ReplyRoute | undefined;
   problems: LetterProblem[];
   indicators: IndicatorStanding[];
   calendar: WorkingCalendar;
@@ -68,14 +85,14 @@ export interface LetterInput {
   deadlines: Record<string, number>;
 }
 
-const CATEGORY_LABELS: Record<string, string> = { simple: '一般问题', cross_department: '跨部门问题', complex: '复杂问题' };
-
 /**
- * Everything a 交办函 says, worked out and formatted; the template only places it. Also the decision the letter
- * carries: which 待交办 problems it assigns and by when.
+ * Everything a 交办函 says, worked out and formatted; the template only places it, in the order of GB/T 9704 (版头,
+ * 标题, 主送机关, 正文, 附件说明, 署名, 成文日期, the attachments, 版记). Also the decision the letter carries: which
+ * 待交办 problems it assigns and by when.
  */
 export function composeLetter(input: LetterInput) {
   const { calendar, letterDay } = input;
+  const on = (d: Day) => documentDay(d, letterDay);
   const fresh = input.problems.filter((p) => p.state === 'open');
   const outstanding = input.problems.filter((p) => p.state === 'assigned');
   const awaiting = input.problems.filter((p) => p.state === 'pending_verification');
@@ -94,10 +111,10 @@ export function composeLetter(input: LetterInput) {
     id: p.id,
     indicator: p.indicator,
     situation: p.situation,
-    foundOn: p.firstSeen,
-    category: CATEGORY_LABELS[p.category] ?? p.category,
+    foundOn: on(p.firstSeen),
+    category: categoryLabel(p.category),
     workingDays: assignments[k]!.workingDays,
-    deadline: assignments[k]!.deadline,
+    deadline: on(assignments[k]!.deadline),
   }));
   const outstandingRows = outstanding.map((p, k) => {
     const overdue = p.deadline ? overdueWorkingDays(calendar, p.deadline, letterDay) : 0;
@@ -106,10 +123,10 @@ export function composeLetter(input: LetterInput) {
       id: p.id,
       indicator: p.indicator,
       situation: p.situation,
-      assigned: [p.letterNo, p.assignedOn].filter(Boolean).join(' '),
-      deadline: p.deadline ?? '',
+      assigned: p.letterNo && p.assignedOn ? `${p.letterNo}（${on(p.assignedOn)}）` : p.assignedOn ? `${on(p.assignedOn)}交办` : '',
+      deadline: p.deadline ? on(p.deadline) : '',
       overdue: overdue > 0,
-      status: overdue > 0 ? `逾期 ${overdue} 个工作日${p.escalation !== 'none' ? `（已${ESCALATION_LABELS[p.escalation]}）` : ''}` : remaining(calendar, letterDay, p.deadline),
+      status: overdue > 0 ? `逾期${overdue}个工作日${p.escalation !== 'none' ? `（已${ESCALATION_LABELS[p.escalation]}）` : ''}` : remaining(calendar, letterDay, p.deadline),
     };
   });
   const awaitingRows = awaiting.map((p, k) => ({
@@ -117,13 +134,28 @@ export function composeLetter(input: LetterInput) {
     id: p.id,
     indicator: p.indicator,
     situation: p.situation,
-    respondedOn: p.respondedOn ?? '',
-    progress: [p.dataConfirmed ? '数据已确认恢复' : '数据尚待确认恢复', p.signedOffBy ? `${p.signedOffBy} 已核验` : '待核验签字'].join('，'),
+    respondedOn: p.respondedOn ? on(p.respondedOn) : '',
+    progress: [p.dataConfirmed ? '数据已确认恢复' : '数据尚待确认恢复', p.signedOffBy ? `${p.signedOffBy}已核验` : '待核验'].join('，'),
   }));
-  const closedRows = closed.map((p, k) => ({ seq: k + 1, id: p.id, indicator: p.indicator, situation: p.situation, closedOn: p.closedOn!, checker: p.signedOffBy ?? '' }));
+  const closedRows = closed.map((p, k) => ({ seq: k + 1, id: p.id, indicator: p.indicator, situation: p.situation, closedOn: on(p.closedOn!), checker: p.signedOffBy ?? '' }));
   const indicatorRows = input.indicators.filter((s) => s.latest !== null || s.weekAgo !== null).map(standingRow);
   const overdueCount = outstandingRows.filter((r) => r.overdue).length;
-  const { year, week } = weekParts(input.week);
+  const hasProblems = newRows.length + outstandingRows.length + awaitingRows.length + closedRows.length > 0;
+
+  // The attachments are numbered as they are present: a letter sent with nothing open carries only the indicators.
+  const attachments: Array<{ no: number; title: string; first: boolean }> = [];
+  const attach = (title: string) => {
+    const a = { no: attachments.length + 1, title, first: attachments.length === 0 };
+    attachments.push(a);
+    return a;
+  };
+  const problemList = hasProblems ? attach(`${input.unit.name}政务服务指标问题清单`) : null;
+  const indicatorTable = indicatorRows.length > 0 ? attach(`${input.unit.name}政务服务主要指标情况`) : null;
+
+  const weekLabel = weeksLabel(input.window);
+  const period = `${chineseMonthDay(input.window.from)}至${chineseMonthDay(input.window.to)}`;
+  const seeList = problemList ? `问题清单见附件${problemList.no}` : '';
+  const seeIndicators = indicatorTable ? `主要指标情况见附件${indicatorTable.no}` : '';
 
   return {
     /** 待交办 problems this letter assigns, with their deadlines. */
@@ -134,14 +166,27 @@ export function composeLetter(input: LetterInput) {
     view: {
       letterNo: input.letterNo,
       week: input.week,
-      weekLabel: `${year}年第${week}周`,
+      /** The week(s) the letter reports on, stated once: the number in the 文号 is the week the letter goes out. */
+      weekLabel,
+      period,
+      title: `关于${input.unit.name}政务服务指标问题整改的交办函`,
       date: chineseDate(letterDay),
-      period: `${chineseMonthDay(input.window.from)}至${chineseMonthDay(input.window.to)}`,
-      dataDay: input.dataDay ?? '',
+      dataDay: input.dataDay ? chineseDate(input.dataDay) : '',
       unit: input.unit,
+      addressee: input.addressing.addressee,
+      copyTo: input.addressing.copyTo.length > 0 ? `${input.addressing.copyTo.join('，')}。` : '',
+      issuer: `${input.bureau.name}${input.bureau.office}`,
       bureau: input.bureau,
+      opening: `根据${weekLabel}（${period}）政务服务指标日常监测情况，${input.decisionClause}现将你单位存在的问题交办如下，请认真核查原因、落实整改，按期反馈整改情况。`,
       counts: { new: newRows.length, outstanding: outstandingRows.length, overdue: overdueCount, awaiting: awaitingRows.length, closed: closedRows.length },
-      summary: summaryLine(newRows.length, outstandingRows.length, overdueCount, awaitingRows.length, closedRows.length),
+      summary: `${summaryLine(newRows.length, outstandingRows.length, overdueCount, awaitingRows.length, closedRows.length)}${[seeList, seeIndicators].filter(Boolean).map((s) => `；${s}`).join('')}`,
+      deadlineRule: deadlineRule(input.deadlines, fresh.map((p) => p.category)),
+      reply: input.reply ? { url: input.reply.url, until: chineseDate(input.reply.until) } : null,
+      contact: contactLine(input.bureau),
+      attachments,
+      hasAttachments: attachments.length > 0,
+      problemList,
+      indicatorTable,
       newProblems: newRows,
       hasNew: newRows.length > 0,
       outstanding: outstandingRows,
@@ -156,17 +201,30 @@ export function composeLetter(input: LetterInput) {
   };
 }
 
+/** 联系人：督查科 王五，电话 0563-1234567，电子邮箱 duban@… — whatever of it the bureau configured. */
+export function contactLine(bureau: Bureau): string {
+  const { name, phone, email } = bureau.contact;
+  return [`联系人：${name}`, phone ? `联系电话：${phone}` : '', email ? `电子邮箱：${email}` : ''].filter(Boolean).join('；');
+}
+
+/** The working days each category of the letter's new problems has, in the order of the configured categories. */
+function deadlineRule(deadlines: Record<string, number>, categories: string[]): string {
+  const present = Object.keys(deadlines).filter((c) => categories.includes(c));
+  if (present.length === 0) return '';
+  return `${present.map((c) => `${categoryLabel(c)}${deadlines[c]}个工作日`).join('、')}，自本函印发之日起按工作日计算，节假日顺延`;
+}
+
 export type ComposedLetter = ReturnType<typeof composeLetter>;
 export type LetterView = ComposedLetter['view'];
 
 function remaining(calendar: WorkingCalendar, today: Day, deadline: Day | null): string {
   if (!deadline) return '';
   const left = calendar.workingDaysBetween(today, deadline);
-  return left === 0 ? '今日到期' : `剩余 ${left} 个工作日`;
+  return left === 0 ? '今日到期' : `剩余${left}个工作日`;
 }
 
 function summaryLine(fresh: number, outstanding: number, overdue: number, awaiting: number, closed: number): string {
-  const parts = [`新交办问题 ${fresh} 项`, `整改中 ${outstanding} 项${overdue > 0 ? `（其中逾期 ${overdue} 项）` : ''}`, `待核验 ${awaiting} 项`, `本周销号 ${closed} 项`];
+  const parts = [`新交办问题${fresh}项`, `整改中${outstanding}项${overdue > 0 ? `（其中逾期${overdue}项）` : ''}`, `待核验${awaiting}项`, `本期销号${closed}项`];
   return parts.join('，');
 }
 

@@ -1,5 +1,5 @@
 import { addDays, Day, weekday } from './day';
-import { IsoWeek, isoWeekOf, mondayOf } from './iso-week';
+import { IsoWeek, isoWeekOf, mondayOf, weekParts } from './iso-week';
 import type { WorkingCalendar } from './working-calendar';
 
 /**
@@ -44,6 +44,26 @@ export function weekDueOn(calendar: WorkingCalendar, today: Day, isoWeekday = 1)
 /** 2026年11月23日, as a letter is dated. */
 export function chineseDate(day: Day): string {
   return `${Number(day.slice(0, 4))}年${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+}
+
+/**
+ * A day as a table in a letter or summary writes it: 11月16日 in the document's own year (which its title states),
+ * 2025年12月29日 in another, so that every date of a document is in the one Chinese style.
+ */
+export function documentDay(day: Day, documentDay: Day): string {
+  return day.slice(0, 4) === documentDay.slice(0, 4) ? chineseMonthDay(day) : chineseDate(day);
+}
+
+/**
+ * The ISO week(s) a period covers, as a document names the period it reports on: 2026年第47周; 2026年第4至5周 after a
+ * week without letters (春节); 2025年第52周至2026年第1周 across a year.
+ */
+export function weeksLabel(period: { from: Day; to: Day }): string {
+  const first = weekParts(isoWeekOf(period.from));
+  const last = weekParts(isoWeekOf(period.to));
+  if (first.year === last.year && first.week === last.week) return `${first.year}年第${first.week}周`;
+  if (first.year === last.year) return `${first.year}年第${first.week}至${last.week}周`;
+  return `${first.year}年第${first.week}周至${last.year}年第${last.week}周`;
 }
 
 /** 11月16日, for a period inside one letter. */

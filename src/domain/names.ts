@@ -1,4 +1,5 @@
 import { labelKey, nearestLabel } from './labels';
+import { LEDGER_STATUS_ALIASES, LEDGER_STATUS_LABELS, LEDGER_STATUSES, LedgerStatus } from './ledger-status';
 import { PROBLEM_STATES, ProblemState, STATE_LABELS } from './problem-state';
 
 /**
@@ -61,4 +62,10 @@ export function indicatorCode(config: { indicators: ReadonlyArray<{ code: string
 /** `--state 整改中` or `--state assigned`; an argument parser for commander. */
 export function problemState(typed: string): ProblemState {
   return resolve('状态', typed, PROBLEM_STATES.map((s) => ({ code: s, name: STATE_LABELS[s], labels: [s, STATE_LABELS[s]] }))).code as ProblemState;
+}
+
+/** `--state 督办`, `--state 逾期`, `--state assigned`: a status of the 台账 (src/domain/ledger-status.ts). */
+export function ledgerStatusName(typed: string): LedgerStatus {
+  const all = LEDGER_STATUSES.map((s) => ({ code: s, name: LEDGER_STATUS_LABELS[s], labels: [s, LEDGER_STATUS_LABELS[s], ...(LEDGER_STATUS_ALIASES[s] ?? [])] }));
+  return resolve('状态', typed, all).code as LedgerStatus;
 }

@@ -1,10 +1,10 @@
 import { formatValue } from './anomaly-explanation';
 import type { Day } from './day';
-import { weekParts, type IsoWeek } from './iso-week';
+import { mondayOf, type IsoWeek } from './iso-week';
 import type { Bureau, IndicatorStanding, LetterProblem } from './letter-content';
-import { chineseDate, chineseMonthDay } from './letter-schedule';
-import { ESCALATION_LABELS, EscalationLevel, isAbove, overdueWorkingDays } from './problem-deadline';
-import { hasRunningDeadline, isLive } from './problem-state';
+import { chineseDate, chineseMonthDay, documentDay, weeksLabel } from './letter-schedule';
+import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
+import { hasRunningDeadline, isLive, STATE_LABELS } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
 
 export interface SummaryInput {
@@ -13,14 +13,21 @@ export interface SummaryInput {
   window: { from: Day; to: Day };
   dataDay: Day | null;
   bureau: Bureau;
-  /** Live problems, those closed in the window and those first seen in it, each with the unit that answers for it. */
-  problems: Array<LetterProblem & { owner: string }>;
+  /**
+   * Live problems, those closed in the window and those first seen in it, each with the unit that answers for it and
+   * whether that unit is written to (a letter); those of the city or the bureau itself are the director's to take up.
+   */
+  problems: Array<LetterProblem & { owner: string; ownerWritten: boolean }>;
   lettersIssued: number;
   /** Every unit's standing on each indicator. */
   standings: Array<IndicatorStanding & { unit: string }>;
+  /** The city as a whole (the unit of kind city), whose value is the city's; none, the units' average stands in. */
+  city?: string | undefined;
   /** Problems opened and closed in each of the last weeks, oldest first. */
   trend: Array<{ week: IsoWeek; opened: number; closed: number }>;
   calendar: WorkingCalendar;
+  /** Working days overdue from which each step of the ladder is reached (problems.escalation). */
+  ladder: Record<Exclude<EscalationLevel, 'none'>, number>;
   /**
    * The ledger's signed checkpoints of the week (when, in the bureau's zone), so the director's copy of the summary is
    * one more record of the ledger's head outside the database; `undefined` when checkpoints are not configured.
@@ -31,36 +38,72 @@ export interface SummaryInput {
 /** How many rows of a table the director reads before the rest is summed up in one line. */
 const TABLE_ROWS = 30;
 
-/** The director's 调度会材料: every unit's counts, who is overdue, what changed this week, where indicators stand. */
+type Counts = { fresh: number; open: number; assigned: number; awaiting: number; overdue: number; maxOverdue: number; closed: number; live: number } & Record<
+  Exclude<EscalationLevel, 'none'>,
+  number
+>;
+
+const zero = (): Counts => ({ fresh: 0, open: 0, assigned: 0, awaiting: 0, overdue: 0, maxOverdue: 0, closed: 0, live: 0, remind: 0, supervise: 0, notify: 0 });
+
+/**
+ * The director's 调度会材料: the week the data covers (stated once), every unit's counts with the city total, the
+ * overdue ranking with each unit's escalations by level and the 通报 items named, the overdue and closure rates, each
+ * indicator's city value against its 预警值, the problems no letter goes to, and the trend — bars drawn as table cells.
+ */
 export function composeSummary(input: SummaryInput) {
   const { calendar, letterDay, window } = input;
+  const on = (d: Day) => documentDay(d, letterDay);
   const inWindow = (d: Day | null) => d !== null && d >= window.from && d <= window.to;
-  const live = (p: LetterProblem) => isLive(p.state);
   const overdueDays = (p: LetterProblem) => (hasRunningDeadline(p.state) && p.deadline ? overdueWorkingDays(calendar, p.deadline, letterDay) : 0);
 
-  const byUnit = new Map<string, { unit: string; fresh: number; open: number; assigned: number; awaiting: number; overdue: number; maxOverdue: number; closed: number; escalation: EscalationLevel }>();
+  const total = zero();
+  const byUnit = new Map<string, Counts & { unit: string }>();
   for (const p of input.problems) {
-    const u = byUnit.get(p.owner) ?? { unit: p.owner, fresh: 0, open: 0, assigned: 0, awaiting: 0, overdue: 0, maxOverdue: 0, closed: 0, escalation: 'none' as EscalationLevel };
+    const u = byUnit.get(p.owner) ?? { unit: p.owner, ...zero() };
     byUnit.set(p.owner, u);
-    if (inWindow(p.firstSeen)) u.fresh++;
-    if (p.state === 'open') u.open++;
-    if (p.state === 'assigned') u.assigned++;
-    if (p.state === 'pending_verification') u.awaiting++;
-    if (p.state === 'closed' && inWindow(p.closedOn)) u.closed++;
-    const late = overdueDays(p);
-    if (late > 0) {
-      u.overdue++;
-      u.maxOverdue = Math.max(u.maxOverdue, late);
-      if (isAbove(p.escalation, u.escalation)) u.escalation = p.escalation;
+    for (const c of [u, total]) {
+      if (inWindow(p.firstSeen)) c.fresh++;
+      if (p.state === 'open') c.open++;
+      if (p.state === 'assigned') c.assigned++;
+      if (p.state === 'pending_verification') c.awaiting++;
+      if (isLive(p.state)) c.live++;
+      if (p.state === 'closed' && inWindow(p.closedOn)) c.closed++;
+      const late = overdueDays(p);
+      if (late > 0) {
+        c.overdue++;
+        c.maxOverdue = Math.max(c.maxOverdue, late);
+        if (p.escalation !== 'none') c[p.escalation]++;
+      }
     }
   }
-  const units = [...byUnit.values()].filter((u) => u.open + u.assigned + u.awaiting + u.fresh + u.closed > 0);
-  units.sort((a, b) => b.overdue - a.overdue || b.open + b.assigned + b.awaiting - (a.open + a.assigned + a.awaiting) || a.unit.localeCompare(b.unit, 'zh'));
-  const overdueRanking = units
-    .filter((u) => u.overdue > 0)
-    .sort((a, b) => b.overdue - a.overdue || b.maxOverdue - a.maxOverdue || a.unit.localeCompare(b.unit, 'zh'))
-    .slice(0, 10)
-    .map((u, k) => ({ rank: k + 1, unit: u.unit, overdue: u.overdue, maxOverdue: u.maxOverdue, escalation: ESCALATION_LABELS[u.escalation] || '—' }));
+  const units = [...byUnit.values()].filter((u) => u.live + u.fresh + u.closed > 0);
+  units.sort((a, b) => b.overdue - a.overdue || b.live - a.live || a.unit.localeCompare(b.unit, 'zh'));
+  const maxLive = Math.max(0, ...units.map((u) => u.live));
+  const overdueUnits = units.filter((u) => u.overdue > 0).sort((a, b) => b.overdue - a.overdue || b.maxOverdue - a.maxOverdue || a.unit.localeCompare(b.unit, 'zh'));
+  const maxOverdue = Math.max(0, ...overdueUnits.map((u) => u.overdue));
+  const overdueRanking = overdueUnits.slice(0, 10).map((u, k) => ({
+    rank: k + 1,
+    unit: u.unit,
+    overdue: u.overdue,
+    maxOverdue: u.maxOverdue,
+    remind: u.remind,
+    supervise: u.supervise,
+    notify: u.notify,
+    levels: levelsText(u),
+    bar: barWidth(u.overdue, maxOverdue),
+  }));
+
+  // Named, worst first: what the meeting is to 通报.
+  const notified = input.problems
+    .filter((p) => p.escalation === 'notify' && overdueDays(p) > 0)
+    .map((p) => ({ p, late: overdueDays(p) }))
+    .sort((a, b) => b.late - a.late || a.p.id - b.p.id)
+    .map(({ p, late }, k) => ({ seq: k + 1, id: p.id, unit: p.owner, indicator: p.indicator, situation: p.situation, letterNo: p.letterNo ?? '', deadline: p.deadline ? on(p.deadline) : '', overdue: late }));
+
+  // Problems of units no letter goes to (the city, the bureau itself): the director assigns them.
+  const unwritten = input.problems
+    .filter((p) => !p.ownerWritten && isLive(p.state))
+    .map((p, k) => ({ seq: k + 1, id: p.id, unit: p.owner, indicator: p.indicator, situation: p.situation, foundOn: on(p.firstSeen), state: STATE_LABELS[p.state] }));
 
   const byIndicator = new Map<string, { indicator: string; opened: number; closed: number }>();
   for (const p of input.problems) {
@@ -71,35 +114,48 @@ export function composeSummary(input: SummaryInput) {
   }
   const changes = [...byIndicator.values()].filter((r) => r.opened + r.closed > 0).sort((a, b) => b.opened - a.opened || b.closed - a.closed);
 
-  const totals = {
-    open: count(input.problems, (p) => p.state === 'open'),
-    assigned: count(input.problems, (p) => p.state === 'assigned'),
-    awaiting: count(input.problems, (p) => p.state === 'pending_verification'),
-    overdue: count(input.problems, (p) => overdueDays(p) > 0),
-    fresh: count(input.problems, (p) => inWindow(p.firstSeen)),
-    closed: count(input.problems, (p) => p.state === 'closed' && inWindow(p.closedOn)),
-    live: count(input.problems, live),
-    letters: input.lettersIssued,
+  const running = count(input.problems, (p) => hasRunningDeadline(p.state));
+  const rates = {
+    overdue: percent(total.overdue, running),
+    closure: percent(total.closed, total.closed + total.live),
   };
-  const { year, week } = weekParts(input.week);
-  const shownUnits = units.slice(0, TABLE_ROWS);
+  const weekLabel = weeksLabel(window);
+  const shownUnits = units.slice(0, TABLE_ROWS).map((u) => ({ ...u, bar: barWidth(u.live, maxLive) }));
+  const maxTrend = Math.max(0, ...input.trend.flatMap((t) => [t.opened, t.closed]));
+  const quiet = total.live + total.fresh + total.closed === 0;
+  const nothing = quiet && input.dataDay === null;
   return {
     week: input.week,
-    weekLabel: `${year}年第${week}周`,
+    weekLabel,
     date: chineseDate(letterDay),
     period: `${chineseMonthDay(window.from)}至${chineseMonthDay(window.to)}`,
-    dataDay: input.dataDay ?? '',
+    dataDay: input.dataDay ? chineseDate(input.dataDay) : '',
     bureau: input.bureau,
-    totals,
+    issuer: `${input.bureau.name}${input.bureau.office}`,
+    /** One line instead of empty tables: a week before any data or problem. */
+    nothing: nothing ? `${weekLabel}（${chineseMonthDay(window.from)}至${chineseMonthDay(window.to)}）尚无监测数据，无在办问题，本期无督办事项。` : '',
+    report: !nothing,
+    /** No problem to speak of, but data to show: one line, then the indicators. */
+    quiet: quiet ? '本期无在办问题，未发现新问题，无逾期问题。' : '',
+    busy: !quiet,
+    totals: { ...total, letters: input.lettersIssued, running },
+    rates,
+    ladder: (['remind', 'supervise', 'notify'] as const).map((l) => `逾期${input.ladder[l]}个工作日起${ESCALATION_LABELS[l]}`).join('，'),
     units: shownUnits,
     hasUnits: shownUnits.length > 0,
-    unitsLeftOut: units.length > TABLE_ROWS ? `另有 ${units.length - TABLE_ROWS} 个单位未列出，详见问题台账。` : '',
+    unitsLeftOut: units.length > TABLE_ROWS ? `另有${units.length - TABLE_ROWS}个单位未列出，详见问题台账。` : '',
     overdueRanking,
     hasOverdue: overdueRanking.length > 0,
+    notified,
+    hasNotified: notified.length > 0,
+    unwritten,
+    hasUnwritten: unwritten.length > 0,
     changes,
     hasChanges: changes.length > 0,
-    indicators: indicatorLines(input.standings),
-    trend: input.trend.map((t) => ({ ...t, label: `第${weekParts(t.week).week}周` })),
+    cityLabel: input.city ? '全市' : '各单位平均',
+    indicators: indicatorLines(input.standings, input.city),
+    hasIndicators: input.standings.length > 0,
+    trend: input.trend.map((t) => ({ ...t, label: weeksLabel({ from: mondayOf(t.week), to: mondayOf(t.week) }), openedBar: barWidth(t.opened, maxTrend), closedBar: barWidth(t.closed, maxTrend) })),
     checkpoints: (input.checkpoints ?? []).map((c) => ({ ...c, headShort: c.head.slice(0, 16) })),
     checkpointsNote:
       input.checkpoints === undefined
@@ -110,38 +166,63 @@ export function composeSummary(input: SummaryInput) {
   };
 }
 
+/** 提醒1项、督办2项、通报1项 — the unit's overdue problems by the step of the ladder they are on. */
+function levelsText(c: Counts): string {
+  const parts = (['remind', 'supervise', 'notify'] as const).filter((l) => c[l] > 0).map((l) => `${ESCALATION_LABELS[l]}${c[l]}项`);
+  const below = c.overdue - c.remind - c.supervise - c.notify;
+  return [...(below > 0 ? [`尚未提醒${below}项`] : []), ...parts].join('、');
+}
+
+/**
+ * A bar's width in per cent of its cell, the widest 80 so that the figure beside it keeps its room; at least 2 so that
+ * one is still seen.
+ */
+function barWidth(n: number, max: number): number {
+  return n <= 0 || max <= 0 ? 0 : Math.max(2, Math.round((80 * n) / max));
+}
+
+function percent(n: number, of: number): string {
+  return of === 0 ? '—' : `${Math.round((1000 * n) / of) / 10}%`;
+}
+
 export type SummaryView = ReturnType<typeof composeSummary>;
 
 function count<T>(xs: T[], f: (x: T) => boolean): number {
   return xs.reduce((n, x) => n + (f(x) ? 1 : 0), 0);
 }
 
-/** Per indicator: how many units miss the 预警值 and the worst of them, and the average now against a week before. */
-function indicatorLines(standings: Array<IndicatorStanding & { unit: string }>) {
+/**
+ * Per indicator: the city's value now and its change on last week (the units' average where there is no city row), how
+ * many units miss the 预警值 and the worst of them.
+ */
+function indicatorLines(standings: Array<IndicatorStanding & { unit: string }>, city: string | undefined) {
   const groups = new Map<string, Array<IndicatorStanding & { unit: string }>>();
   for (const s of standings) {
     const group = groups.get(s.indicator);
     if (group) group.push(s);
     else groups.set(s.indicator, [s]);
   }
-  return [...groups.values()].map((rows) => {
-    const { indicator, measure, direction, alert } = rows[0]!;
+  return [...groups.values()].map((all) => {
+    const { indicator, measure, direction, alert } = all[0]!;
+    const cityRow = all.find((r) => r.unit === city);
+    const rows = all.filter((r) => r !== cityRow);
     const reported = rows.filter((r) => r.latest !== null);
     const worseFirst = (a: number, b: number) => (direction === 'higher' ? a - b : b - a);
     const breaching = alert === null ? [] : reported.filter((r) => worseFirst(Number(r.latest), Number(alert)) < 0);
     breaching.sort((a, b) => worseFirst(Number(a.latest), Number(b.latest)));
-    const now = mean(reported.map((r) => Number(r.latest)));
-    const before = mean(rows.filter((r) => r.weekAgo !== null).map((r) => Number(r.weekAgo)));
+    const now = cityRow ? (cityRow.latest === null ? null : Number(cityRow.latest)) : mean(reported.map((r) => Number(r.latest)));
+    const before = cityRow ? (cityRow.weekAgo === null ? null : Number(cityRow.weekAgo)) : mean(rows.filter((r) => r.weekAgo !== null).map((r) => Number(r.weekAgo)));
     const change = now !== null && before !== null ? Math.round((now - before) * 100) / 100 : null;
     return {
       indicator,
       alert: alert === null ? '—' : formatValue(alert, measure),
+      value: now === null ? '—' : `${formatValue(Math.round(now * 100) / 100, measure)}${cityRow || city === undefined ? '' : '（各单位平均）'}`,
+      belowAlert: now !== null && alert !== null && worseFirst(now, Number(alert)) < 0,
       reported: reported.length,
       breaching: breaching.length,
       hasBreaching: breaching.length > 0,
       worst: breaching.slice(0, 3).map((r) => `${r.unit} ${formatValue(r.latest!, measure)}`).join('、') || '—',
-      average: now === null ? '—' : formatValue(Math.round(now * 100) / 100, measure),
-      change: change === null ? '—' : change === 0 ? '持平' : `${change > 0 ? '+' : ''}${change}`,
+      change: change === null ? '—' : change === 0 ? '持平' : `${change > 0 ? '+' : ''}${change}${measure === '%' ? '个百分点' : ''}`,
       worse: change !== null && (direction === 'higher' ? change < 0 : change > 0),
     };
   });

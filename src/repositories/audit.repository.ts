@@ -1,9 +1,11 @@
-import { sql } from 'kysely';
+import { RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { LedgerSheetInput } from '../domain/audit-sheets';
+import { LEDGER_HISTORY_TYPES, LedgerSheetInput } from '../domain/audit-sheets';
+import type { LedgerFilter } from '../domain/ledger-filter';
+import type { LedgerStatusCondition } from '../domain/ledger-status';
 import type { ReplayedProblem } from '../domain/problem-replay';
 import type { ProblemState } from '../domain/problem-state';
-import { latestFacts, ruleNames } from './problem-facts';
+import { firstFacts, ruleNames } from './problem-facts';
 
 export interface EventFilter {
   /** The zone whose calendar days `from` and `to` mean. */
@@ -26,6 +28,9 @@ export interface EventFilter {
   limit?: number;
 }
 
+/** A 台账 export's filter as a query asks it: the status already turned into what it means on the day (ledger-status.ts). */
+export type LedgerSheetFilter = Omit<LedgerFilter, 'status'> & { status?: LedgerStatusCondition };
+
 export interface AuditEvent {
   seq: number;
   recorded_at: Date;
@@ -41,22 +46,27 @@ export interface AuditEvent {
 export class AuditRepository {
   constructor(private readonly db: Db) {}
 
-  /** One row per problem with what the 台账 shows, the latest response and verification read from the ledger. */
-  async ledgerSheet(): Promise<LedgerSheetInput[]> {
+  /**
+   * One row per problem with what the 台账 shows, narrowed by `filter`: its facts, the first day's findings, and its
+   * history (letters, replies, checks, closings, reopenings, the ladder) as the ledger records it.
+   */
+  async ledgerSheet(filter: LedgerSheetFilter = {}): Promise<LedgerSheetInput[]> {
     const r = await sql<LedgerSheetInput>`
-      SELECT p.id, p.first_seen, p.kind, ${ruleNames} AS rule_names, coalesce(i.name, facts.indicators, '数据报送') AS indicator, facts.parts AS facts,
-             u.name AS unit, o.name AS owner,
-             p.assigned_on, l.letter_no, p.deadline, resp.payload->>'measures' AS measures, resp.payload->>'day' AS responded_on,
-             ARRAY(SELECT jsonb_array_elements_text(coalesce(resp.payload->'evidence', '[]'))) AS evidence,
-             p.signed_off_by, ver.payload->>'note' AS verify_note, p.data_confirmed, p.escalation, p.closed_on, p.state
+      SELECT p.id, p.first_seen, p.kind, p.category, p.severity, ${ruleNames} AS rule_names,
+             coalesce(i.name, (SELECT string_agg(DISTINCT ai.name, '、') FROM anomalies a JOIN indicators ai ON ai.id = a.indicator_id
+                               WHERE a.problem_id = p.id), '数据报送') AS indicator,
+             first_facts.parts AS facts, first_facts.value, first_facts.alert, coalesce(i.unit, '') AS measure,
+             u.name AS unit, o.name AS owner, p.assigned_on, l.letter_no, p.deadline, p.escalation, p.reopen_count, p.closed_on, p.state,
+             coalesce(h.events, '[]') AS history
       FROM problems p
       LEFT JOIN indicators i ON i.id = p.indicator_id
       JOIN units u ON u.id = p.unit_id
       JOIN units o ON o.id = p.owner_unit_id
       LEFT JOIN letters l ON l.id = p.letter_id
-      ${latestFacts}
-      LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_responded' ORDER BY e.seq DESC LIMIT 1) resp ON true
-      LEFT JOIN LATERAL (SELECT e.payload FROM ledger_events e WHERE e.problem_id = p.id AND e.type = 'problem_verified' ORDER BY e.seq DESC LIMIT 1) ver ON true
+      ${firstFacts}
+      LEFT JOIN LATERAL (SELECT json_agg(json_build_object('type', e.type, 'actor', e.actor, 'payload', e.payload) ORDER BY e.seq) AS events
+                         FROM ledger_events e WHERE e.problem_id = p.id AND e.type = ANY(${[...LEDGER_HISTORY_TYPES]}::text[])) h ON true
+      WHERE ${sql.join(ledgerConditions(filter), sql` AND `)}
       ORDER BY p.id`.execute(this.db);
     return r.rows;
   }
@@ -131,4 +141,25 @@ export class AuditRepository {
       .orderBy('a.id')
       .execute();
   }
+}
+
+/** The WHERE of a 台账 export, every value a parameter. */
+function ledgerConditions(f: LedgerSheetFilter): RawBuilder<unknown>[] {
+  const where: RawBuilder<unknown>[] = [sql`true`];
+  if (f.unit) where.push(sql`(u.code = ${f.unit} OR o.code = ${f.unit})`);
+  // A missing-data problem is about every indicator it lists.
+  if (f.indicator) {
+    where.push(sql`(i.code = ${f.indicator} OR EXISTS (SELECT 1 FROM anomalies a JOIN indicators ai ON ai.id = a.indicator_id
+                                                      WHERE a.problem_id = p.id AND ai.code = ${f.indicator}))`);
+  }
+  if (f.from) where.push(sql`p.first_seen >= ${f.from}::date`);
+  if (f.to) where.push(sql`p.first_seen <= ${f.to}::date`);
+  const s = f.status;
+  if (s) {
+    where.push(sql`p.state = ANY(${[...s.states]}::text[])`);
+    if (s.escalations) where.push(sql`p.escalation = ANY(${[...s.escalations]}::text[])`);
+    if (s.overdue === true) where.push(sql`p.deadline < ${s.cutoff}::date`);
+    if (s.overdue === false) where.push(sql`(p.deadline IS NULL OR p.deadline >= ${s.cutoff}::date)`);
+  }
+  return where;
 }

@@ -1,13 +1,16 @@
 import type { KeyObject } from 'node:crypto';
 import type pg from 'pg';
 import type { Db } from '../db/database';
-import type { LedgerSheetInput } from '../domain/audit-sheets';
+import { LedgerSheetInput, LedgerSheetView, ledgerTable } from '../domain/audit-sheets';
+import type { LedgerFilter } from '../domain/ledger-filter';
+import { ledgerStatusCondition } from '../domain/ledger-status';
+import type { ExportTable } from '../export/table-export';
 import { describeBreak, ChainVerifier } from '../domain/ledger-chain';
 import { describeEvent } from '../domain/ledger-event-text';
 import { CheckpointFinding, describeFinding, judgeCheckpoint, SignedCheckpoint } from '../domain/ledger-checkpoint';
 import type { ValuesEvent } from '../domain/ledger-events';
 import { compareWithRows, describeContradiction, describeDisagreement, ProblemDisagreement, ProblemReplay, ReplayContradiction, ReplayedProblem } from '../domain/problem-replay';
-import { AuditEvent, AuditRepository, EventFilter } from '../repositories/audit.repository';
+import { AuditEvent, AuditRepository, EventFilter, LedgerSheetFilter } from '../repositories/audit.repository';
 import { ValuesDigestRepository } from '../repositories/values-digest.repository';
 import { inClientTransaction } from '../db/client-session';
 import { LedgerService, VerifyReport } from './ledger.service';
@@ -71,11 +74,11 @@ export class AuditService {
   }
 
   /**
-   * The 台账 rows, only while the problems table agrees with the ledger's replay and the chain holds, read in the
-   * snapshot that was checked: an export is what auditors take away, so it is never made from rows the ledger does not
-   * bear out.
+   * The 台账 rows (those `filter` leaves), only while the problems table agrees with the ledger's replay and the chain
+   * holds — the whole ledger checked, whatever the filter — read in the snapshot that was checked: an export is what
+   * auditors take away, so it is never made from rows the ledger does not bear out.
    */
-  async ledgerSheet(): Promise<LedgerSheetInput[]> {
+  async ledgerSheet(filter: LedgerSheetFilter = {}): Promise<LedgerSheetInput[]> {
     return inSnapshot(this.deps.pool, async (client, tx) => {
       const report = await audit(client, tx, { values: false });
       const reasons = [
@@ -87,8 +90,15 @@ export class AuditService {
         const shown = reasons.slice(0, 5).join('；');
         throw new Error(`问题表与台账不一致，拒绝导出台账（共 ${reasons.length} 处）：${shown}${reasons.length > 5 ? '……' : ''}。请运行 duban audit verify 查看全部`);
       }
-      return new AuditRepository(tx).ledgerSheet();
+      return new AuditRepository(tx).ledgerSheet(filter);
     });
+  }
+
+  /** The 台账 as a table to write (CSV, XLSX, JSON): the rows `filter` leaves, as of `view.asOf`. */
+  async ledgerExport(filter: LedgerFilter, view: LedgerSheetView): Promise<ExportTable> {
+    const { status, ...rest } = filter;
+    const rows = await this.ledgerSheet({ ...rest, ...(status ? { status: ledgerStatusCondition(status, view.calendar, view.asOf) } : {}) });
+    return ledgerTable(rows, view);
   }
 
   events(filter: Omit<EventFilter, 'timezone'>): Promise<AuditEvent[]> {

@@ -12,11 +12,12 @@ import { letterNumber } from '../domain/letter-schedule';
 import { isLive } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
-import { IssuedLetter, LetterRepository, LetterUnit } from '../repositories/letter.repository';
+import { IssuedLetter, LetterRepository, LetterUnit, WeekProblemRow } from '../repositories/letter.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { ProblemRepository } from '../repositories/problem.repository';
 import { LedgerService } from './ledger.service';
 import { ProblemTransitions } from './problem-transitions';
+import { UnitDirectory } from './unit-directory';
 import { letterProblem, readWeek, standing, WeekData } from './week-data';
 
 export interface WeekReport {
@@ -36,13 +37,15 @@ export interface LetterPreview {
   issued: boolean;
   /** The unit would get a letter this week (something open, or letters to every unit configured). */
   due: boolean;
+  /** The unit is one letters go to at all (letters.unitKinds, not the bureau itself). */
+  writtenTo: boolean;
   to: string[];
   /** 待交办 problems the letter assigns and their deadlines. */
   assignments: ComposedLetter['assignments'];
   message: RenderedMessage;
 }
 
-export type LettersConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone'>;
+export type LettersConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone' | 'units'>;
 
 /** Letters are written this many units to a transaction: enough to be quick, few enough that a transaction stays short. */
 const UNITS_PER_TRANSACTION = 200;
@@ -54,6 +57,7 @@ const UNITS_PER_TRANSACTION = 200;
  */
 export class LetterService {
   private readonly calendar: WorkingCalendar;
+  private readonly directory: UnitDirectory;
 
   constructor(
     private readonly deps: {
@@ -66,12 +70,13 @@ export class LetterService {
     },
   ) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
+    this.directory = new UnitDirectory(deps.config);
   }
 
   async issueWeek(week: IsoWeek): Promise<WeekReport> {
     const { config, logger } = this.deps;
     const data = await this.gather(week);
-    const due = data.units.filter((u) => config.letters.sendWhenNothingOpen || (data.problems.get(u.code) ?? []).some((p) => isLive(p.state)));
+    const due = data.units.filter((u) => this.isDue(u, data.problems.get(u.code) ?? []));
     const report: WeekReport = { week, letterDay: data.letterDay, letters: 0, assigned: 0, unaddressed: [] };
     for (let k = 0; k < due.length; k += UNITS_PER_TRANSACTION) {
       const done = await this.issueLetters(data, due.slice(k, k + UNITS_PER_TRANSACTION));
@@ -92,15 +97,24 @@ export class LetterService {
     if (!unit) throw new RangeError(`没有代码为“${unitCode}”的单位`);
     const letters = new LetterRepository(this.deps.db);
     const [issued] = await letters.list(week, unitCode);
-    const problems = data.problems.get(unit.code) ?? [];
-    const due = this.deps.config.letters.sendWhenNothingOpen || problems.some((p) => isLive(p.state));
+    const due = this.isDue(unit, data.problems.get(unit.code) ?? []);
+    const writtenTo = this.directory.receivesLetters(unit.code);
     if (issued) {
       const stored = (await new OutboxRepository(this.deps.db).get(issued.outbox_id))!;
-      return { letterNo: issued.letter_no, issued: true, due, to: stored.to_addresses, assignments: [], message: { subject: stored.subject, html: stored.html, text: stored.text } };
+      return { letterNo: issued.letter_no, issued: true, due, writtenTo, to: stored.to_addresses, assignments: [], message: { subject: stored.subject, html: stored.html, text: stored.text } };
     }
     const letterNo = this.number(week, (await letters.maxSeq(week)) + 1);
     const composed = this.compose(data, unit, letterNo);
-    return { letterNo, issued: false, due, to: this.addresses(unit), assignments: composed.assignments, message: renderMessage(this.deps.config.templates.letter, this.withReplyLink(composed.view, unit.code, week, data.letterDay)) };
+    return { letterNo, issued: false, due, writtenTo, to: this.addresses(unit), assignments: composed.assignments, message: renderMessage(this.deps.config.templates.letter, composed.view) };
+  }
+
+  /**
+   * A unit gets the week's letter when it is one that is written to (letters.unitKinds, not the bureau itself) and has
+   * something open, or letters go to every such unit.
+   */
+  private isDue(unit: LetterUnit, problems: readonly WeekProblemRow[]): boolean {
+    if (!this.directory.receivesLetters(unit.code)) return false;
+    return this.deps.config.letters.sendWhenNothingOpen || problems.some((p) => isLive(p.state));
   }
 
   private async issueLetters(data: WeekData, units: LetterUnit[]): Promise<{ letters: number; assigned: number; unaddressed: string[] }> {
@@ -121,13 +135,21 @@ export class LetterService {
         }
         const letterNo = this.number(data.week, ++seq);
         const composed = this.compose(data, unit, letterNo);
-        drafts.push({ unit, seq, letterNo, to, composed, message: renderMessage(config.templates.letter, this.withReplyLink(composed.view, unit.code, data.week, data.letterDay)) });
+        drafts.push({ unit, seq, letterNo, to, composed, message: renderMessage(config.templates.letter, composed.view) });
       }
       if (drafts.length === 0) return { letters: 0, assigned: 0, unaddressed };
 
       const messageIdOf = (code: string) => `<letter-${data.week}-${code}@${config.delivery.messageIdDomain}>`;
       const queued = await new OutboxRepository(tx).insert(
-        drafts.map((d) => ({ kind: 'letter' as const, recipient_key: d.unit.code, period: data.week, message_id: messageIdOf(d.unit.code), to_addresses: d.to, ...d.message })),
+        drafts.map((d) => ({
+          kind: 'letter' as const,
+          recipient_key: d.unit.code,
+          period: data.week,
+          message_id: messageIdOf(d.unit.code),
+          to_addresses: d.to,
+          cc_addresses: this.directory.copyAddresses(d.unit.code).filter((a) => !d.to.includes(a)),
+          ...d.message,
+        })),
       );
       const outboxIdOf = new Map(queued.map((q) => [q.recipient_key, q.id]));
       const stored = await letters.insert(
@@ -176,12 +198,6 @@ export class LetterService {
     });
   }
 
-  /** The letter's view with the unit's reply link for the week, when links are configured. */
-  private withReplyLink<V extends object>(view: V, unitCode: string, week: IsoWeek, letterDay: Day): V & { reply?: { url: string; until: string } } {
-    const reply = this.deps.replyLink?.(unitCode, week, letterDay);
-    return reply ? { ...view, reply } : view;
-  }
-
   private gather(week: IsoWeek, unitCode?: string): Promise<WeekData> {
     return readWeek(this.deps.db, this.deps.config, this.calendar, this.deps.now, week, unitCode);
   }
@@ -199,7 +215,11 @@ export class LetterService {
       window: data.window,
       dataDay: data.dataDay,
       unit: { code: unit.code, name: unit.name },
+      addressing: this.directory.addressing(unit.code, unit.name),
       bureau: this.deps.config.bureau,
+      decisionClause: this.deps.config.letters.decisionClause,
+      // The unit's signed reply link for the week, when links are configured.
+      reply: this.deps.replyLink?.(unit.code, data.week, data.letterDay),
       problems: (data.problems.get(unit.code) ?? []).map(letterProblem),
       indicators: (data.standings.get(unit.code) ?? []).map(standing),
       calendar: this.calendar,

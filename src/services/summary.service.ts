@@ -14,6 +14,7 @@ import { LetterRepository } from '../repositories/letter.repository';
 import { ObservationRepository } from '../repositories/observation.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import type { LettersConfig } from './letter.service';
+import { UnitDirectory } from './unit-directory';
 import { letterProblem, readWeek, standing } from './week-data';
 
 export type SummaryOutcome = 'written' | 'exists' | 'no recipients';
@@ -24,9 +25,11 @@ export type SummaryOutcome = 'written' | 'exists' | 'no recipients';
  */
 export class SummaryService {
   private readonly calendar: WorkingCalendar;
+  private readonly directory: UnitDirectory;
 
   constructor(private readonly deps: { db: Db; config: LettersConfig & Pick<DubanConfig, 'audit' | 'units'>; logger: Logger; now?: () => Date }) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
+    this.directory = new UnitDirectory(deps.config);
   }
 
   async writeWeek(week: IsoWeek): Promise<SummaryOutcome> {
@@ -110,11 +113,13 @@ export class SummaryService {
       window: data.window,
       dataDay: data.dataDay,
       bureau: config.bureau,
-      problems: problems.map((p) => ({ ...letterProblem(p), owner: p.owner_name })),
+      problems: problems.map((p) => ({ ...letterProblem(p), owner: p.owner_name, ownerWritten: this.directory.receivesLetters(p.owner_code) })),
       lettersIssued: await letters.count(week),
       standings: [...data.standings.values()].flat().map((s) => ({ ...standing(s), unit: s.unit_name })),
+      city: config.units.find((u) => u.kind === 'city')?.name,
       trend: counts.map((c) => ({ week: isoWeekOf(c.monday), opened: c.opened, closed: c.closed })),
       calendar: this.calendar,
+      ladder: config.problems.escalation,
       ...(config.audit.checkpoints ? { checkpoints: await this.checkpoints(data.letterDay) } : {}),
     });
     return { data, view };

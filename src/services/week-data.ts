@@ -6,6 +6,7 @@ import type { IsoWeek } from '../domain/iso-week';
 import type { IndicatorStanding, LetterProblem } from '../domain/letter-content';
 import { letterDay, reportingWindow } from '../domain/letter-schedule';
 import type { WorkingCalendar } from '../domain/working-calendar';
+import { groupBy } from '../domain/group-by';
 import { LetterRepository, LetterUnit, StandingRow, WeekProblemRow } from '../repositories/letter.repository';
 
 /** What one week's letters and summary are made from, read once for every unit. */
@@ -77,14 +78,4 @@ export function letterProblem(p: WeekProblemRow): LetterProblem {
 
 export function standing(s: StandingRow): IndicatorStanding {
   return { indicator: s.indicator, measure: s.measure, direction: s.direction, latest: s.latest, weekAgo: s.week_ago, alert: s.alert, rank: s.rank, peers: s.peers };
-}
-
-function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const row of rows) {
-    const list = out.get(key(row));
-    if (list) list.push(row);
-    else out.set(key(row), [row]);
-  }
-  return out;
 }

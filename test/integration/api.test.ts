@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import ExcelJS from 'exceljs';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPI } from 'openapi-types';
 import { Registry } from 'prom-client';
@@ -196,7 +197,7 @@ describe('the API', () => {
     expect(url).toBeDefined();
     // Mustache escapes the link in HTML (= as &#x3D;); a mail client reads it back.
     expect(letter.message.html.replace(/&#x3D;/g, '=').replace(/&#x2F;/g, '/')).toContain(`href="https://duban.xuancheng.example.gov.cn/reply?t=${url}"`);
-    expect(letter.message.text).toContain('2026-12-27 前有效');
+    expect(letter.message.text).toContain('2026年12月27日前有效');
     expect((await call('GET', '/me', decodeURIComponent(url!))).json()).toMatchObject({ units: ['ningguo'], period: '2026-W48', role: 'lead' });
 
     await app.services.access.revokeLinks('2026-W48', 'ningguo', '王操作', '交办函误发');
@@ -282,6 +283,26 @@ describe('the API', () => {
     const bad = await call('GET', '/ledger/events?limit=0&color=red', tokens.auditor);
     expect({ status: bad.statusCode, code: bad.json().code }).toEqual({ status: 400, code: 'invalid_request' });
     expect(bad.json().message).toMatch(/^请求不符合要求：/);
+  });
+
+  it('exports the 台账 narrowed by unit, indicator and status, the token’s person in its as-of line; a status or day that is none is refused', async () => {
+    type Row = Record<string, string | number | null>;
+    const all: Row[] = (await call('GET', '/ledger/export?format=json', tokens.auditor)).json();
+    const narrowed: Row[] = (await call('GET', `/ledger/export?format=json&indicator=${encodeURIComponent('好评率')}&state=${encodeURIComponent('待交办')}`, tokens.auditor)).json();
+    expect(narrowed.length).toBeGreaterThan(0);
+    expect(narrowed).toEqual(all.filter((r) => r['指标'] === '好评率' && r['状态'] === '待交办').map((r, k) => ({ ...r, 序号: k + 1 })));
+
+    const xlsx = await call('GET', '/ledger/export?unit=langxi&state=open', tokens.director);
+    expect(xlsx.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.rawPayload as unknown as ExcelJS.Buffer);
+    const asOf = book.getWorksheet('问题台账')!.getCell('A2').value;
+    expect(asOf).toMatch(/^截至 2026年11月27日 · 共 \d+ 条 · 导出人 钱局长 · 筛选：单位 郎溪县，状态 待交办$/);
+
+    const badState = await call('GET', `/ledger/export?state=${encodeURIComponent('督办中')}`, tokens.auditor);
+    expect({ status: badState.statusCode, code: badState.json().code }).toEqual({ status: 400, code: 'unknown_name' });
+    const badDay = await call('GET', '/ledger/export?from=2026-02-30', tokens.auditor);
+    expect(badDay.json()).toEqual({ code: 'invalid_request', message: '不是有效日期（应为 YYYY-MM-DD）：2026-02-30' });
   });
 
   it('limits each token’s requests per minute, and says so in Chinese', async () => {

@@ -226,7 +226,7 @@ describe('the console, in Chromium', () => {
     await shot(page, 'ledger');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载台账 CSV' }).click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
-    expect(csv.startsWith('\uFEFF台账编号')).toBe(true);
+    expect(csv.startsWith('\uFEFF序号,台账编号,问题来源')).toBe(true);
     const lines = csv.trim().split('\r\n').slice(1);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toContain('郎溪县');

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { simpleParser } from 'mailparser';
+import { pickMessages, screenshotMessages } from '../../scripts/message-screenshots';
 import { runDemo } from '../../src/demo/demo-scenario';
+import { PROJECT_ROOT } from '../../src/project-root';
 import { auditHolds } from '../../src/services/audit.service';
 import { silentLogger } from '../helpers/ingest-fixture';
 import { tempDir } from '../helpers/temp-dir';
@@ -37,7 +39,7 @@ describe('the demo, shortened to five weeks', () => {
     expect(story('郎溪县')).toMatchObject({ state: 'assigned', escalation: 'notify' });
     expect(story('广德市')).toMatchObject({ state: 'closed', reopenCount: 0 });
     // Cross-department: 15 working days from 11/9, answered on 11/17, still with the checker.
-    expect(story('市数据资源局')).toMatchObject({ state: 'pending_verification', escalation: 'none' });
+    expect(story('市市场监管局')).toMatchObject({ state: 'pending_verification', escalation: 'none' });
 
     expect(outcome.days).toBe(36);
     expect(outcome.problems.closed).toBeGreaterThan(2);
@@ -59,7 +61,7 @@ describe('the demo, shortened to five weeks', () => {
     expect(outcome.ledger.values?.runs).toBe(36);
     // The director's summary of W48 lists the week's checkpoints.
     const summary = (await simpleParser(readFileSync(path.join(outcome.files.mail, 'summary-2026-W48-director@duban.eml')))).text ?? '';
-    const listed = summary.slice(summary.indexOf('七、台账检查点')).split('\n').filter((l) => /台账共 \d+ 条事件/.test(l));
+    const listed = summary.slice(summary.indexOf('台账检查点（')).split('\n').filter((l) => /台账共 \d+ 条事件/.test(l));
     expect(listed.length).toBeGreaterThanOrEqual(5);
     // Every closing rested on a clean window of data, as known when it was made.
     expect(outcome.closures.total).toBeGreaterThan(2);
@@ -69,6 +71,18 @@ describe('the demo, shortened to five weeks', () => {
     expect(mail).toContain('letter-2026-W44-langxi@duban.eml');
     expect(mail).toContain('letter-2026-W44-langxi@duban.html');
     expect(existsSync(outcome.files.ledger)).toBe(true);
+    // Letters go to the units that answer for results: not to the city as a whole, nor to the bureau itself.
+    expect(mail.filter((m) => /^letter-.*-(xuancheng|data_bureau)@/.test(m))).toEqual([]);
+
+    // The README's screenshot script on the demo's own mail: a letter, an alert and a summary, drawn by Chromium with
+    // the network cut off (it throws if a message asks for anything outside).
+    const picked = pickMessages(outcome.files.mail);
+    expect(Object.keys(picked).sort()).toEqual(['alert', 'letter', 'summary']);
+    expect(picked.letter).toMatch(/letter-2026-W48-ningguo@duban\.html$/);
+    const shots = await screenshotMessages(picked, path.join(PROJECT_ROOT, 'test-output', 'screenshots', 'messages'));
+    expect(shots.map((s) => [s.kind, s.width])).toEqual([['letter', 760], ['alert', 760], ['summary', 760]]);
+    // A whole letter with its attachments is far longer than one screen.
+    expect(shots[0]!.height).toBeGreaterThan(1500);
 
     // The queue was the demo's alone: nothing of it is left in Redis.
     const r = new Redis(REDIS_URL);

@@ -43,7 +43,11 @@ beforeAll(async () => {
   f = await ingestFixture('letters', { today: new Date('2026-12-31T04:00:00Z') });
   sink = await startSmtpSink();
   transport = createMailTransport(sink.url);
-  configFile = writeTestConfig({ sources: [], letters: { summaryRecipients: [DIRECTOR] } });
+  configFile = writeTestConfig({
+    sources: [],
+    letters: { summaryRecipients: [DIRECTOR] },
+    bureau: { name: '宣城市数据资源局', seal: '宣城市数据资源局', contact: { name: '督查科' }, unit: 'data_bureau' },
+  });
   // Monday 08:30 in Shanghai, week 48's letter day.
   app = await AppContext.open({ configPath: configFile.file, env: { DATABASE_URL: f.db.url }, logger: silentLogger, now: () => MONDAY });
 
@@ -109,7 +113,7 @@ describe('weekly letters (周交办)', () => {
     const preview = await app.services.letters.preview('2026-W48', 'ningguo');
     expect(preview).toMatchObject({ letterNo: '宣数督〔2026〕48-01号', issued: false, due: true, to: ['ningguo@xuancheng.example.gov.cn'] });
     expect(preview.assignments).toEqual([{ problemId: ids.fresh, category: 'simple', workingDays: 5, deadline: '2026-11-30' }]);
-    expect(preview.message.text).toContain(`【问题 ${ids.fresh}】零跑动事项占比`);
+    expect(preview.message.text).toContain(`【问题编号${ids.fresh}】零跑动事项占比`);
 
     const dir = tempDir();
     const saved = { ...process.env };
@@ -176,14 +180,14 @@ describe('weekly letters (周交办)', () => {
     expect(sink.received.map((m) => m.messageId).sort()).toEqual(['<letter-2026-W48-langxi@duban>', '<letter-2026-W48-ningguo@duban>', '<summary-2026-W48-director@duban>']);
 
     const letter = sink.received.find((m) => m.messageId === '<letter-2026-W48-ningguo@duban>')!;
-    expect(letter.subject).toBe('【督办交办函】宣数督〔2026〕48-02号 宁国市政务服务指标问题整改（2026年第48周）');
+    expect(letter.subject).toBe('【交办函】宣数督〔2026〕48-02号 关于宁国市政务服务指标问题整改的交办函（2026年第47周）');
     expect(letter.to).toMatchObject({ value: [{ address: 'ningguo@xuancheng.example.gov.cn' }] });
     expect(letter.from?.value[0]?.name).toBe('宣城市数据资源局督办系统');
     for (const body of [letter.text!, letter.html as string]) {
       expect(body).toContain('宣数督〔2026〕48-02号');
-      expect(body).toMatch(new RegExp(`问题 ${ids.fresh}[\\s\\S]*2026-11-30`)); // new, with its deadline
-      expect(body).toContain('逾期 5 个工作日'); // 11/17–11/20 and 11/23
-      expect(body).toContain(`问题 ${ids.awaiting}`);
+      expect(body).toMatch(new RegExp(`问题编号${ids.fresh}[\\s\\S]*11月30日前`)); // new, with its deadline
+      expect(body).toContain('逾期5个工作日'); // 11/17–11/20 and 11/23
+      expect(body).toContain(`问题编号${ids.awaiting}`);
       expect(body).toContain('李四'); // who signed off the problem closed on 11/18
       expect(body).toContain('2026年11月23日');
     }
@@ -192,10 +196,10 @@ describe('weekly letters (周交办)', () => {
 
     const summary = sink.received.find((m) => m.messageId === '<summary-2026-W48-director@duban>')!;
     expect(summary.to).toMatchObject({ value: [{ address: DIRECTOR }] });
-    expect(summary.subject).toBe('【调度会材料】政务服务指标督办情况汇总（2026年第48周）');
-    expect(summary.text).toContain('本周发出交办函 2 份');
-    expect(summary.text).toContain('1. 宁国市：逾期 1 项，最长逾期 5 个工作日');
-    expect(summary.text).toContain('全程网办率：2/3（预警值 99%）；最差：郎溪县 97%、宁国市 98%');
+    expect(summary.subject).toBe('【调度会材料】政务服务指标督办情况汇总（2026年第47周）');
+    expect(summary.text).toContain('本周发出交办函2份');
+    expect(summary.text).toContain('1. 宁国市：逾期1项（尚未提醒1项），最长逾期5个工作日');
+    expect(summary.text).toContain('低于预警值 2/3；最差：郎溪县 97%、宁国市 98%');
     expect(summary.html).toContain('<table');
     expect(await new LedgerService(f.db.db).verify()).toEqual({ checked: await count('ledger_events') });
   });
@@ -204,9 +208,15 @@ describe('weekly letters (周交办)', () => {
     const config = { ...app.config, letters: { ...app.config.letters, sendWhenNothingOpen: true } };
     const [a, b] = await Promise.all([letterService(config).issueWeek('2026-W49'), letterService(config).issueWeek('2026-W49')]);
     const letters = await f.db.db.selectFrom('letters').select(['unit_id', 'seq']).where('week', '=', '2026-W49').execute();
-    // Every unit has an address in the shipped catalogue, and with sendWhenNothingOpen every one gets a letter.
-    expect(a.letters + b.letters).toBe(app.config.units.length);
-    expect(letters).toHaveLength(app.config.units.length);
+    // Every unit has an address in the shipped catalogue, and with sendWhenNothingOpen every one written to gets a
+    // letter: not the city as a whole, nor the bureau itself.
+    const written = app.config.units.filter((u) => u.kind !== 'city' && u.code !== app.config.bureau.unit);
+    expect(app.config.bureau.unit).toBe('data_bureau');
+    expect(a.letters + b.letters).toBe(written.length);
+    expect(letters).toHaveLength(written.length);
+    const codes = await f.db.db.selectFrom('letters as l').innerJoin('units as u', 'u.id', 'l.unit_id').select('u.code').where('l.week', '=', '2026-W49').execute();
+    expect(codes.map((c) => c.code)).not.toEqual(expect.arrayContaining(['xuancheng']));
+    expect(codes.map((c) => c.code)).not.toEqual(expect.arrayContaining(['data_bureau']));
     expect(new Set(letters.map((l) => l.unit_id)).size).toBe(letters.length);
     expect(letters.map((l) => l.seq).sort((x, y) => x - y)).toEqual(letters.map((_, k) => k + 1));
     // Nothing was 待交办 any more: the letters assign nothing.
@@ -216,9 +226,10 @@ describe('weekly letters (周交办)', () => {
   it('delivers each letter exactly once when two relays run at once', async () => {
     const [a, b] = await Promise.all([relay(app.config).processAll(), relay(app.config).processAll()]);
     // The week's letters (written by the service alone above: no summary step ran for W49).
-    expect(a.delivered + b.delivered).toBe(app.config.units.length);
+    const written = app.config.units.filter((u) => u.kind !== 'city' && u.code !== app.config.bureau.unit);
+    expect(a.delivered + b.delivered).toBe(written.length);
     const received = sink.received.map((m) => m.messageId!);
-    expect(received).toHaveLength(app.config.units.length);
+    expect(received).toHaveLength(written.length);
     expect(new Set(received).size).toBe(received.length);
     expect(received).toContain('<letter-2026-W49-guangde@duban>');
   });

@@ -78,6 +78,21 @@ describe('the outbox and its relay', () => {
     expect(sink.connections - opened).toBeLessThanOrEqual(5);
   });
 
+  it('keeps to the configured send rate across the pool', async () => {
+    // 5 messages per 2 seconds: 12 messages are three rounds, so the last cannot start before 4 s have passed.
+    const limited = createMailTransport(sink.url, { maxConnections: 3, rateLimit: { messages: 5, perSeconds: 2 } });
+    try {
+      await new OutboxRepository(db.db).insert(Array.from({ length: 12 }, (_, k) => message(`paced${k}`, '2026-W46')));
+      const started = Date.now();
+      expect(await new OutboxRelay({ db: db.db, transport: limited, config, logger: silentLogger, batch: 12 }).processAll()).toEqual({ delivered: 12, retried: 0, failed: 0 });
+      // A lower bound only, which a slow machine cannot break: without the limit the 12 go in well under a second.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4000);
+      expect(sink.received.filter((m) => m.messageId?.includes('paced'))).toHaveLength(12);
+    } finally {
+      limited.close();
+    }
+  });
+
   it('retries a 451 and then delivers', async () => {
     sink.reply = (_id, attempt) => (attempt === 1 ? 451 : undefined);
     await new OutboxRepository(db.db).insert([message('langxi')]);

@@ -78,7 +78,7 @@ describe('a step run from the CLI and by the daemon', () => {
       const printed = await duban('--config', config.file, 'evaluate', '--day', day);
       expect(printed).toContain(`评估日期 ${day}`);
       expect(printed).toContain(`对账 ${day}`);
-      expect(printed).toContain('重大异常预警：新写入');
+      expect(printed).toContain('重大异常督办通知：新写入');
       // 宁国市's overdue case on the first day is a major anomaly: its alert wakes the relay, here without SMTP.
       if (k === 0) expect(printed).toContain('未设置 SMTP_URL：邮件留在发件箱中');
     }

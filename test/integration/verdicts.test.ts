@@ -65,9 +65,9 @@ describe('a problem is a fact', () => {
     const letters = new LetterService({ db: c.f.db.db, config: c.f.config, logger: silentLogger, now: () => new Date('2026-11-30T00:30:00Z') });
     const { message } = await letters.preview('2026-W49', 'langxi');
     // Six counties reported on 11/26: 旌德县 did not.
-    const lines = message.text.split('\n').filter((l) => /【问题 \d+】/.test(l));
+    const lines = message.text.split('\n').filter((l) => /【问题编号\d+】/.test(l));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/郎溪县 全程网办率 96\.5%，低于预警值 99%，已连续 3 个工作日；明显低于近 20 个工作日的中位数 .+；在 6 个县（市、区）中列倒数第 1，已连续 3 个工作日$/);
+    expect(lines[0]).toMatch(/郎溪县 全程网办率 96\.5%，低于预警值 99%，已连续 3 个工作日；明显低于近 20 个工作日的正常水平（.+）；在 6 个县（市、区）中列倒数第 1，已连续 3 个工作日$/);
   });
 });
 

@@ -1,55 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
 import { renderMessage } from '../../src/delivery/render-message';
-import { composeLetter, LetterInput, LetterProblem } from '../../src/domain/letter-content';
-import { WorkingCalendar } from '../../src/domain/working-calendar';
+import { composeLetter } from '../../src/domain/letter-content';
+import { expectFixture, NINGGUO_W48, readable } from '../helpers/letter-fixtures';
 
 const config = loadConfig();
-const calendar = new WorkingCalendar(config.calendar);
-
-const base: Omit<LetterProblem, 'id' | 'indicator' | 'situation' | 'state'> = {
-  unit: '宁国市',
-  category: 'simple',
-  firstSeen: '2026-11-06',
-  assignedOn: null,
-  deadline: null,
-  letterNo: null,
-  closedOn: null,
-  escalation: 'none',
-  dataConfirmed: false,
-  signedOffBy: null,
-  respondedOn: null,
-};
-
-/** 宁国市 in week 48 of 2026: two new problems, one overdue and one on time, one awaiting verification, one closed. */
-export const NINGGUO_W48: LetterInput = {
-  week: '2026-W48',
-  letterNo: '宣数督〔2026〕48-02号',
-  letterDay: '2026-11-23',
-  window: { from: '2026-11-16', to: '2026-11-22' },
-  dataDay: '2026-11-22',
-  unit: { code: 'ningguo', name: '宁国市' },
-  bureau: { name: '宣城市数据资源局', seal: '宣城市数据资源局', office: '督查科', contact: { name: '督查科', phone: '0563-0000000', email: 'duban@xuancheng.example.gov.cn' } },
-  calendar,
-  deadlines: config.problems.deadlines,
-  problems: [
-    { ...base, id: 101, indicator: '按时办结率', situation: '宁国市 按时办结率 99.5%，低于阈值 100%', state: 'assigned', assignedOn: '2026-11-09', letterNo: '宣数督〔2026〕46-03号', deadline: '2026-11-16', escalation: 'supervise' },
-    { ...base, id: 106, indicator: '好评率', situation: '宁国市 好评率 98.9%，低于预警值 99.5%', state: 'assigned', assignedOn: '2026-11-20', deadline: '2026-11-27' },
-    { ...base, id: 102, indicator: '全程网办率', situation: '宁国市 全程网办率 98%，低于预警值 99%', state: 'pending_verification', assignedOn: '2026-11-16', deadline: '2026-11-23', dataConfirmed: true, respondedOn: '2026-11-19' },
-    { ...base, id: 103, indicator: '即办件占比', situation: '宁国市 即办件占比 70%，低于预警值 76%', state: 'closed', closedOn: '2026-11-18', dataConfirmed: true, signedOffBy: '李四' },
-    { ...base, id: 99, indicator: '网上办件率', situation: '宁国市 网上办件率 75%，低于预警值 80%', state: 'closed', closedOn: '2026-11-10', signedOffBy: '李四' },
-    { ...base, id: 104, indicator: '零跑动事项占比', situation: '宁国市 零跑动事项占比 80%，低于预警值 90%', state: 'open', firstSeen: '2026-11-19' },
-    { ...base, id: 105, indicator: '电子证照用证率', situation: '宁国市 电子证照用证率 60%，低于预警值 70%', state: 'open', firstSeen: '2026-11-20', category: 'cross_department' },
-  ],
-  indicators: [
-    { indicator: '全程网办率', measure: '%', direction: 'higher', latest: '99.2', weekAgo: '98', alert: '99', rank: 3, peers: 7 },
-    { indicator: '零跑动事项占比', measure: '%', direction: 'higher', latest: '80', weekAgo: '85.5', alert: '90', rank: 7, peers: 7 },
-    { indicator: '12345按时办结率', measure: '%', direction: 'higher', latest: null, weekAgo: '97', alert: '95', rank: null, peers: 6 },
-    { indicator: '即办件占比', measure: '%', direction: 'higher', latest: '77', weekAgo: '77', alert: '76', rank: 1, peers: 7 },
-    { indicator: '网上办件率', measure: '%', direction: 'higher', latest: null, weekAgo: null, alert: '80', rank: null, peers: 0 },
-  ],
-};
 
 describe('the weekly letter (交办函)', () => {
   const letter = composeLetter(NINGGUO_W48);
@@ -66,9 +20,9 @@ describe('the weekly letter (交办函)', () => {
     const v = letter.view;
     expect(v.counts).toEqual({ new: 2, outstanding: 2, overdue: 1, awaiting: 1, closed: 1 });
     // Deadline 11/16; 11/17–11/20 and Monday 11/23 are five working days.
-    expect(v.outstanding[0]).toMatchObject({ id: 101, overdue: true, status: '逾期 5 个工作日（已督办）', assigned: '宣数督〔2026〕46-03号 2026-11-09' });
-    expect(v.outstanding[1]).toMatchObject({ id: 106, overdue: false, status: '剩余 4 个工作日' });
-    expect(v.awaiting[0]).toMatchObject({ id: 102, respondedOn: '2026-11-19', progress: '数据已确认恢复，待核验签字' });
+    expect(v.outstanding[0]).toMatchObject({ id: 101, overdue: true, status: '逾期5个工作日（已督办）', assigned: '宣数督〔2026〕46-03号（11月9日）', deadline: '11月16日' });
+    expect(v.outstanding[1]).toMatchObject({ id: 106, overdue: false, status: '剩余4个工作日', assigned: '11月20日交办' });
+    expect(v.awaiting[0]).toMatchObject({ id: 102, respondedOn: '11月19日', progress: '数据已确认恢复，待核验' });
     expect(v.closed.map((c) => c.id)).toEqual([103]); // 99 was closed the week before
     expect(letter.problemIds).toEqual([104, 105, 101, 106, 102, 103]);
   });
@@ -94,40 +48,81 @@ describe('the weekly letter (交办函)', () => {
   });
 
   it('renders as the committed fixture (UPDATE_FIXTURES=1 rewrites it after a deliberate change)', () => {
-    const message = renderMessage(config.templates.letter, letter.view);
-    const fixture = (ext: string) => path.join(__dirname, '..', 'fixtures', 'letters', `ningguo-2026-W48.${ext}`);
-    const text = `Subject: ${message.subject}\n\n${message.text}`;
-    if (process.env.UPDATE_FIXTURES === '1') {
-      mkdirSync(path.dirname(fixture('html')), { recursive: true });
-      writeFileSync(fixture('html'), message.html);
-      writeFileSync(fixture('txt'), text);
-    }
-    expect(message.html).toBe(readFileSync(fixture('html'), 'utf8'));
-    expect(text).toBe(readFileSync(fixture('txt'), 'utf8'));
+    expectFixture(config.templates.letter, letter.view, 'ningguo-2026-W48');
   });
 
-  it('is a mail a 600 px client shows as sent: inline styles, real tables, nothing fetched from outside', () => {
-    const { html, text, subject } = renderMessage(config.templates.letter, letter.view);
-    expect(subject).toBe('【督办交办函】宣数督〔2026〕48-02号 宁国市政务服务指标问题整改（2026年第48周）');
-    expect(html).toContain('max-width:600px');
-    expect(html).not.toMatch(/<script|<img|<link|<style|src=|https?:\/\//i);
-    expect(html.match(/<table/g)).toHaveLength(5);
-    // The plain text says what the HTML says: every problem, deadline and indicator.
-    for (const s of ['问题 104', '2026-11-30', '2026-12-14', '逾期 5 个工作日（已督办）', '李四', '零跑动事项占比：80%', '宣数督〔2026〕48-02号', '2026年11月23日']) {
-      expect(text).toContain(s);
+  it('is laid out as GB/T 9704 has it: 版头, 标题, 主送机关, 正文, 附件说明, 署名, 成文日期, the attachments, 版记', () => {
+    const rendered = renderMessage(config.templates.letter, letter.view);
+    const [html, text] = [readable(rendered.html), rendered.text];
+    const order = [
+      '宣城市数据资源局', // 发文机关标志
+      '宣数督〔2026〕48-02号', // 发文字号, under it
+      '关于宁国市政务服务指标问题整改的交办函', // 标题, after the red separator
+      '宁国市数据资源局：', // 主送机关: the organ, not the place
+      '根据2026年第47周（11月16日至11月22日）', // 正文 names the week the data covers
+      '附件：', // 附件说明
+      '2026年11月23日', // 成文日期 in Chinese style
+      '附件1',
+      '附件2',
+      '抄送：宁国市人民政府办公室。', // 版记
+      '宣城市数据资源局督查科', // 印发机关
+      '2026年11月23日印发',
+    ];
+    for (const body of [html, text]) {
+      let at = -1;
+      for (const part of order) {
+        const next = body.indexOf(part, at + 1);
+        expect({ part, found: next > at }).toEqual({ part, found: true });
+        at = next;
+      }
+      // Sent by schedule: no meeting is claimed; no jargon of the detectors; every date one style.
+      expect(body).not.toContain('局长办公会');
+      expect(body).not.toMatch(/z 值|阈值|\d{4}-\d{2}-\d{2}(?!T)/);
     }
-    for (const s of ['问题 104', '2026-11-30', '2026-12-14', '逾期 5 个工作日（已督办）', '李四', '宣数督〔2026〕48-02号', '2026年11月23日']) {
+    // The red 版头 and separator, the reply route (link, mail, phone).
+    expect(html).toMatch(/color:#d40000[^>]*>宣城市数据资源局</);
+    expect(html).toContain('border-top:2px solid #d40000');
+    for (const body of [html, text]) {
+      for (const s of ['https://duban.xuancheng.example.gov.cn/reply?t=abc.def', '2026年12月23日前有效', 'duban@xuancheng.example.gov.cn', '0563-2021234', '督查科 王督办']) expect(body).toContain(s);
+    }
+  });
+
+  it('says "经局长办公会研究" only where the bureau configures it', () => {
+    const decided = composeLetter({ ...NINGGUO_W48, decisionClause: '经局长办公会研究，' });
+    expect(decided.view.opening).toContain('政务服务指标日常监测情况，经局长办公会研究，现将你单位存在的问题交办如下');
+    expect(letter.view.opening).toContain('政务服务指标日常监测情况，现将你单位存在的问题交办如下');
+  });
+
+  it('numbers its attachments as present: without problems only the indicators are attached', () => {
+    expect(letter.view.attachments.map((a) => a.title)).toEqual(['宁国市政务服务指标问题清单', '宁国市政务服务主要指标情况']);
+    const nothing = composeLetter({ ...NINGGUO_W48, problems: [] });
+    expect(nothing.view.attachments).toEqual([{ no: 1, title: '宁国市政务服务主要指标情况', first: true }]);
+    expect(nothing.view.problemList).toBeNull();
+    expect(nothing.view.summary).toContain('主要指标情况见附件1');
+  });
+
+  it('is a mail a narrow client shows as sent: inline styles, real tables, nothing fetched from outside; the text says what the HTML says', () => {
+    const rendered = renderMessage(config.templates.letter, letter.view);
+    const [html, text, subject] = [readable(rendered.html), rendered.text, rendered.subject];
+    expect(subject).toBe('【交办函】宣数督〔2026〕48-02号 关于宁国市政务服务指标问题整改的交办函（2026年第47周）');
+    expect(html).toContain('max-width:640px');
+    expect(html).not.toMatch(/<script|<img|<link|<style|src=/i);
+    // The only address in it is the reply link.
+    expect(html.match(/https?:\/\/[^"<\s]+/g)?.every((u) => u.startsWith('https://duban.xuancheng.example.gov.cn/reply'))).toBe(true);
+    for (const s of ['问题编号104', '11月30日前', '12月14日前', '逾期5个工作日（已督办）', '李四', '宣数督〔2026〕48-02号', '2026年11月23日', '一般问题5个工作日、跨部门问题15个工作日']) {
+      expect(text).toContain(s);
       expect(html).toContain(s);
     }
+    expect(text).toContain('零跑动事项占比：80%');
   });
 });
 
 describe('message templates', () => {
   it('escape values in HTML but not in the subject and plain text', () => {
-    const view = { ...composeLetter(NINGGUO_W48).view, unit: { code: 'x', name: '宁国市<数据>&局' } };
+    const view = { ...composeLetter(NINGGUO_W48).view, addressee: '宁国市<数据>&局', title: '关于<数据>&局的交办函' };
     const m = renderMessage(config.templates.letter, view);
     expect(m.html).toContain('宁国市&lt;数据&gt;&amp;局：');
     expect(m.text).toContain('宁国市<数据>&局：');
-    expect(m.subject).toContain('宁国市<数据>&局政务服务指标问题整改');
+    expect(m.subject).toContain('关于<数据>&局的交办函');
   });
 });

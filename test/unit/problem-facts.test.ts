@@ -13,11 +13,11 @@ describe('a problem’s one line', () => {
   it('names the series and its value once, then every rule’s finding, a finding another extends left out', () => {
     expect(
       describeFact([
-        part('change', 'daily_drop', '郎溪县 好差评主动评价率 97.4%，较上一工作日（2026-11-26，99.8%）下降 2.4 个百分点'),
+        part('change', 'daily_drop', '郎溪县 好差评主动评价率 97.4%，较上一工作日（11月26日，99.8%）下降 2.4 个百分点'),
         part('threshold', 'below_alert_sustained', '郎溪县 好差评主动评价率 97.4%，低于预警值 99%，已连续 3 个工作日'),
         part('threshold', 'below_alert', '郎溪县 好差评主动评价率 97.4%，低于预警值 99%'),
       ]),
-    ).toBe('郎溪县 好差评主动评价率 97.4%，低于预警值 99%，已连续 3 个工作日；较上一工作日（2026-11-26，99.8%）下降 2.4 个百分点');
+    ).toBe('郎溪县 好差评主动评价率 97.4%，低于预警值 99%，已连续 3 个工作日；较上一工作日（11月26日，99.8%）下降 2.4 个百分点');
   });
 
   it('lists every indicator a unit did not report', () => {

@@ -61,8 +61,8 @@
 
   function overdue(rows) {
     if (!rows.length) return '<p class="muted">没有逾期的单位。</p>';
-    return '<div class="table-wrap"><table><thead><tr><th>名次</th><th>责任单位</th><th>逾期问题</th><th>最长逾期（工作日）</th><th>督办等级</th></tr></thead><tbody>' +
-      rows.map(function (r) { return '<tr><td>' + r.rank + '</td><td>' + D.esc(r.unit) + '</td><td>' + r.overdue + '</td><td>' + r.maxOverdue + '</td><td>' + D.esc(r.escalation) + '</td></tr>'; }).join('') +
+    return '<div class="table-wrap"><table><thead><tr><th>名次</th><th>责任单位</th><th>逾期问题</th><th>最长逾期（工作日）</th><th>其中提醒</th><th>督办</th><th>通报</th></tr></thead><tbody>' +
+      rows.map(function (r) { return '<tr><td>' + r.rank + '</td><td>' + D.esc(r.unit) + '</td><td>' + r.overdue + '</td><td>' + r.maxOverdue + '</td><td>' + r.remind + '</td><td>' + r.supervise + '</td><td>' + r.notify + '</td></tr>'; }).join('') +
       '</tbody></table></div>';
   }
 

@@ -63,7 +63,8 @@
 
   async function download(format) {
     var q = new URLSearchParams({ format: format });
-    ['unit', 'from', 'to'].forEach(function (k) { var v = D.el(k).value.trim(); if (v) q.set(k, v); });
+    // The 台账 is narrowed by the filters it shares with the events: unit (as unit or 责任单位), indicator, days found.
+    ['unit', 'indicator', 'from', 'to'].forEach(function (k) { var v = D.el(k).value.trim(); if (v) q.set(k, v); });
     await D.download('/ledger/export?' + q.toString(), '问题台账.' + format);
   }
 
