@@ -239,8 +239,14 @@ export const mainFileSchema = z
     /** The same-day 督办通知 on a major anomaly. */
     alerts: z
       .object({
-        /** {year}, {month} and {day} of the day it is written (two digits each), {seq} its place among that day's. */
-        serialPattern: z.string().refine((p) => p.includes('{seq}'), '文号格式中应含有 {seq}').default('宣数督通〔{year}〕{month}{day}-{seq}号'),
+        /**
+         * {year}, {month} and {day} of the monitoring day the notice is about (two digits each), {seq} its place among that
+         * day's notices. {seq} starts again each day, so the day must be in the number or numbers would repeat.
+         */
+        serialPattern: z
+          .string()
+          .refine((p) => ['{year}', '{month}', '{day}', '{seq}'].every((part) => p.includes(part)), '文号格式中应含有 {year}、{month}、{day} 和 {seq}（序号每天从 01 起，不含日期则文号会重复）')
+          .default('宣数督通〔{year}〕{month}{day}-{seq}号'),
         /** Working days the unit has to check the cause and answer (核查时限), counted from the day it is written. */
         checkWorkingDays: z.number().int().min(1).max(30).default(1),
       })

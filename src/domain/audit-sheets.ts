@@ -6,7 +6,7 @@ import { LEDGER_STATUS_LABELS, ledgerStatus } from './ledger-status';
 import { chineseDate } from './letter-schedule';
 import { ESCALATION_LABELS, EscalationLevel, isAbove, overdueWorkingDays } from './problem-deadline';
 import { hasRunningDeadline, ProblemState } from './problem-state';
-import type { WorkingCalendar } from './working-calendar';
+import { CalendarGapError, type WorkingCalendar } from './working-calendar';
 
 /**
  * The 台账 columns in the order auditors keep them, with how a spreadsheet lays each out: `date` columns hold a day
@@ -94,6 +94,7 @@ export interface LedgerSheetView {
 /** The 台账 as a table: a title and an as-of line above the header row, one row per problem. */
 export function ledgerTable(rows: readonly LedgerSheetInput[], view: LedgerSheetView) {
   const asOf = [`截至 ${chineseDate(view.asOf)}`, `共 ${rows.length} 条`, `导出人 ${view.by}`, ...(view.filterText ? [`筛选：${view.filterText}`] : [])];
+  if (!view.calendar.covers(view.asOf)) asOf.push(`工作日历缺少 ${view.asOf.slice(0, 4)} 年，逾期工作日未计算，逾期按自然日判断`);
   return {
     title: '问题台账',
     heading: [`${view.bureau} 政务服务指标问题台账`, asOf.join(' · ')],
@@ -105,7 +106,7 @@ export function ledgerTable(rows: readonly LedgerSheetInput[], view: LedgerSheet
 
 export function ledgerRow(p: LedgerSheetInput, seq: number, asOf: Day, calendar: WorkingCalendar): Array<string | number | null> {
   const of = <T extends LedgerHistoryEvent['type']>(type: T) => p.history.filter((e): e is Extract<LedgerHistoryEvent, { type: T }> => e.type === type);
-  const overdue = hasRunningDeadline(p.state) && p.deadline !== null ? overdueWorkingDays(calendar, p.deadline, asOf) : 0;
+  const overdue = hasRunningDeadline(p.state) && p.deadline !== null ? overdueOn(calendar, p.deadline, asOf) : 0;
   return [
     seq,
     p.id,
@@ -120,15 +121,28 @@ export function ledgerRow(p: LedgerSheetInput, seq: number, asOf: Day, calendar:
     list(of('problem_assigned').map((e) => `${e.payload.letterNo ?? '人工交办'}（${e.payload.day}）`), '；'),
     p.assigned_on,
     p.deadline,
-    overdue > 0 ? overdue : null,
+    overdue !== null && overdue > 0 ? overdue : null,
     ESCALATION_LABELS[highestStep(p)] || null,
     list(of('problem_responded').map((e) => `${e.payload.measures}（${e.payload.day} 反馈）`), '\n'),
     list(evidence(of('problem_responded')), '；'),
     list(p.history.flatMap(verdict), '\n'),
     closings(p.history),
     p.reopen_count,
-    LEDGER_STATUS_LABELS[ledgerStatus(p, overdue)],
+    LEDGER_STATUS_LABELS[ledgerStatus(p, overdue ?? (p.deadline !== null && p.deadline < asOf ? 1 : 0))],
   ];
+}
+
+/**
+ * Working days past the deadline on the as-of day; null when the calendar does not reach that day. The 台账 is the
+ * auditors' record and is exported whatever the calendar holds: the column is left blank and the as-of line says why.
+ */
+function overdueOn(calendar: WorkingCalendar, deadline: Day, asOf: Day): number | null {
+  try {
+    return overdueWorkingDays(calendar, deadline, asOf);
+  } catch (err) {
+    if (err instanceof CalendarGapError) return null;
+    throw err;
+  }
 }
 
 /**

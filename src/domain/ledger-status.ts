@@ -45,7 +45,9 @@ export interface LedgerStatusCondition {
 }
 
 export function ledgerStatusCondition(status: LedgerStatus, calendar: WorkingCalendar, asOf: Day): LedgerStatusCondition {
-  const cutoff = calendar.addWorkingDays(addDays(asOf, 1), -1);
+  // Beyond the calendar (a new year whose holidays are not in yet) a deadline before the day itself counts, as the
+  // 台账's rows then judge it (src/domain/audit-sheets.ts).
+  const cutoff = calendar.covers(asOf) ? calendar.addWorkingDays(addDays(asOf, 1), -1) : asOf;
   const notEscalated = ['none', 'remind'] as const;
   switch (status) {
     case 'notified':

@@ -2,7 +2,7 @@ import { formatValue } from './anomaly-explanation';
 import type { Day } from './day';
 import { categoryLabel } from './labels';
 import type { IsoWeek } from './iso-week';
-import { chineseDate, chineseMonthDay, documentDay, weeksLabel } from './letter-schedule';
+import { chineseDate, documentDay, periodText, weeksLabel } from './letter-schedule';
 import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
 import { deadlineOnAssignment, ProblemState } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
@@ -116,30 +116,37 @@ export function composeLetter(input: LetterInput) {
     workingDays: assignments[k]!.workingDays,
     deadline: on(assignments[k]!.deadline),
   }));
-  const outstandingRows = outstanding.map((p, k) => {
+  // A deadline runs on while a reply awaits its checker (the ladder too): the letter says so as the summary does.
+  const lateness = (p: LetterProblem) => {
     const overdue = p.deadline ? overdueWorkingDays(calendar, p.deadline, letterDay) : 0;
     return {
-      seq: k + 1,
-      id: p.id,
-      indicator: p.indicator,
-      situation: p.situation,
-      assigned: p.letterNo && p.assignedOn ? `${p.letterNo}（${on(p.assignedOn)}）` : p.assignedOn ? `${on(p.assignedOn)}交办` : '',
-      deadline: p.deadline ? on(p.deadline) : '',
       overdue: overdue > 0,
       status: overdue > 0 ? `逾期${overdue}个工作日${p.escalation !== 'none' ? `（已${ESCALATION_LABELS[p.escalation]}）` : ''}` : remaining(calendar, letterDay, p.deadline),
     };
-  });
+  };
+  const outstandingRows = outstanding.map((p, k) => ({
+    seq: k + 1,
+    id: p.id,
+    indicator: p.indicator,
+    situation: p.situation,
+    assigned: p.letterNo && p.assignedOn ? `${p.letterNo}（${on(p.assignedOn)}）` : p.assignedOn ? `${on(p.assignedOn)}交办` : '',
+    deadline: p.deadline ? on(p.deadline) : '',
+    ...lateness(p),
+  }));
   const awaitingRows = awaiting.map((p, k) => ({
     seq: k + 1,
     id: p.id,
     indicator: p.indicator,
     situation: p.situation,
     respondedOn: p.respondedOn ? on(p.respondedOn) : '',
+    deadline: p.deadline ? on(p.deadline) : '',
+    ...lateness(p),
     progress: [p.dataConfirmed ? '数据已确认恢复' : '数据尚待确认恢复', p.signedOffBy ? `${p.signedOffBy}已核验` : '待核验'].join('，'),
   }));
   const closedRows = closed.map((p, k) => ({ seq: k + 1, id: p.id, indicator: p.indicator, situation: p.situation, closedOn: on(p.closedOn!), checker: p.signedOffBy ?? '' }));
   const indicatorRows = input.indicators.filter((s) => s.latest !== null || s.weekAgo !== null).map(standingRow);
   const overdueCount = outstandingRows.filter((r) => r.overdue).length;
+  const awaitingOverdue = awaitingRows.filter((r) => r.overdue).length;
   const hasProblems = newRows.length + outstandingRows.length + awaitingRows.length + closedRows.length > 0;
 
   // The attachments are numbered as they are present: a letter sent with nothing open carries only the indicators.
@@ -153,7 +160,7 @@ export function composeLetter(input: LetterInput) {
   const indicatorTable = indicatorRows.length > 0 ? attach(`${input.unit.name}政务服务主要指标情况`) : null;
 
   const weekLabel = weeksLabel(input.window);
-  const period = `${chineseMonthDay(input.window.from)}至${chineseMonthDay(input.window.to)}`;
+  const period = periodText(input.window, letterDay);
   const seeList = problemList ? `问题清单见附件${problemList.no}` : '';
   const seeIndicators = indicatorTable ? `主要指标情况见附件${indicatorTable.no}` : '';
 
@@ -178,8 +185,8 @@ export function composeLetter(input: LetterInput) {
       issuer: `${input.bureau.name}${input.bureau.office}`,
       bureau: input.bureau,
       opening: `根据${weekLabel}（${period}）政务服务指标日常监测情况，${input.decisionClause}现将你单位存在的问题交办如下，请认真核查原因、落实整改，按期反馈整改情况。`,
-      counts: { new: newRows.length, outstanding: outstandingRows.length, overdue: overdueCount, awaiting: awaitingRows.length, closed: closedRows.length },
-      summary: `${summaryLine(newRows.length, outstandingRows.length, overdueCount, awaitingRows.length, closedRows.length)}${[seeList, seeIndicators].filter(Boolean).map((s) => `；${s}`).join('')}`,
+      counts: { new: newRows.length, outstanding: outstandingRows.length, overdue: overdueCount, awaiting: awaitingRows.length, awaitingOverdue, closed: closedRows.length },
+      summary: `${summaryLine(newRows.length, outstandingRows.length, overdueCount, awaitingRows.length, awaitingOverdue, closedRows.length)}${[seeList, seeIndicators].filter(Boolean).map((s) => `；${s}`).join('')}`,
       deadlineRule: deadlineRule(input.deadlines, fresh.map((p) => p.category)),
       reply: input.reply ? { url: input.reply.url, until: chineseDate(input.reply.until) } : null,
       contact: contactLine(input.bureau),
@@ -223,8 +230,9 @@ function remaining(calendar: WorkingCalendar, today: Day, deadline: Day | null):
   return left === 0 ? '今日到期' : `剩余${left}个工作日`;
 }
 
-function summaryLine(fresh: number, outstanding: number, overdue: number, awaiting: number, closed: number): string {
-  const parts = [`新交办问题${fresh}项`, `整改中${outstanding}项${overdue > 0 ? `（其中逾期${overdue}项）` : ''}`, `待核验${awaiting}项`, `本期销号${closed}项`];
+function summaryLine(fresh: number, outstanding: number, overdue: number, awaiting: number, awaitingOverdue: number, closed: number): string {
+  const late = (n: number) => (n > 0 ? `（其中逾期${n}项）` : '');
+  const parts = [`新交办问题${fresh}项`, `整改中${outstanding}项${late(overdue)}`, `待核验${awaiting}项${late(awaitingOverdue)}`, `本期销号${closed}项`];
   return parts.join('，');
 }
 

@@ -54,6 +54,11 @@ export function documentDay(day: Day, documentDay: Day): string {
   return day.slice(0, 4) === documentDay.slice(0, 4) ? chineseMonthDay(day) : chineseDate(day);
 }
 
+/** 11月16日至11月22日; 2025年12月29日至1月4日 when it starts in a year before the document's. */
+export function periodText(period: { from: Day; to: Day }, document: Day): string {
+  return `${documentDay(period.from, document)}至${documentDay(period.to, document)}`;
+}
+
 /**
  * The ISO week(s) a period covers, as a document names the period it reports on: 2026年第47周; 2026年第4至5周 after a
  * week without letters (春节); 2025年第52周至2026年第1周 across a year.
@@ -80,6 +85,9 @@ export function weekdayLabel(day: Day): string {
 /**
  * A letter's number from the bureau's pattern: {year} the week's year, {week} its number (two digits), {seq} the
  * letter's place among the week's letters (two digits or more). 宣数督〔{year}〕{week}-{seq}号 → 宣数督〔2026〕48-07号.
+ * {year} is the ISO week's year, not the year of the letter day as GB/T 9704 has it for a running number: with the
+ * week in the number the two must go together, or the letter of 2026-W01 (dated 2025年12月29日) would be 〔2025〕01,
+ * the number of 2025-W01's.
  */
 export function letterNumber(pattern: string, parts: { year: number; week: number; seq: number }): string {
   return pattern

@@ -2,7 +2,7 @@ import { formatValue } from './anomaly-explanation';
 import type { Day } from './day';
 import { mondayOf, type IsoWeek } from './iso-week';
 import type { Bureau, IndicatorStanding, LetterProblem } from './letter-content';
-import { chineseDate, chineseMonthDay, documentDay, weeksLabel } from './letter-schedule';
+import { chineseDate, documentDay, periodText, weeksLabel } from './letter-schedule';
 import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
 import { hasRunningDeadline, isLive, STATE_LABELS } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
@@ -128,12 +128,12 @@ export function composeSummary(input: SummaryInput) {
     week: input.week,
     weekLabel,
     date: chineseDate(letterDay),
-    period: `${chineseMonthDay(window.from)}至${chineseMonthDay(window.to)}`,
+    period: periodText(window, letterDay),
     dataDay: input.dataDay ? chineseDate(input.dataDay) : '',
     bureau: input.bureau,
     issuer: `${input.bureau.name}${input.bureau.office}`,
     /** One line instead of empty tables: a week before any data or problem. */
-    nothing: nothing ? `${weekLabel}（${chineseMonthDay(window.from)}至${chineseMonthDay(window.to)}）尚无监测数据，无在办问题，本期无督办事项。` : '',
+    nothing: nothing ? `${weekLabel}（${periodText(window, letterDay)}）尚无监测数据，无在办问题，本期无督办事项。` : '',
     report: !nothing,
     /** No problem to speak of, but data to show: one line, then the indicators. */
     quiet: quiet ? '本期无在办问题，未发现新问题，无逾期问题。' : '',
@@ -217,7 +217,8 @@ function indicatorLines(standings: Array<IndicatorStanding & { unit: string }>, 
       indicator,
       alert: alert === null ? '—' : formatValue(alert, measure),
       value: now === null ? '—' : `${formatValue(Math.round(now * 100) / 100, measure)}${cityRow || city === undefined ? '' : '（各单位平均）'}`,
-      belowAlert: now !== null && alert !== null && worseFirst(now, Number(alert)) < 0,
+      /** Worse than the 预警值 in the indicator's direction: under it, or over it for one where lower is better. */
+      missesAlert: now !== null && alert !== null && worseFirst(now, Number(alert)) < 0,
       reported: reported.length,
       breaching: breaching.length,
       hasBreaching: breaching.length > 0,

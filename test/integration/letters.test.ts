@@ -199,7 +199,7 @@ describe('weekly letters (周交办)', () => {
     expect(summary.subject).toBe('【调度会材料】政务服务指标督办情况汇总（2026年第47周）');
     expect(summary.text).toContain('本周发出交办函2份');
     expect(summary.text).toContain('1. 宁国市：逾期1项（尚未提醒1项），最长逾期5个工作日');
-    expect(summary.text).toContain('低于预警值 2/3；最差：郎溪县 97%、宁国市 98%');
+    expect(summary.text).toContain('未达预警值 2/3；最差：郎溪县 97%、宁国市 98%');
     expect(summary.html).toContain('<table');
     expect(await new LedgerService(f.db.db).verify()).toEqual({ checked: await count('ledger_events') });
   });

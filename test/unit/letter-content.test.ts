@@ -18,7 +18,7 @@ describe('the weekly letter (交办函)', () => {
 
   it('sorts problems into new, outstanding (overdue in working days), awaiting and closed this week', () => {
     const v = letter.view;
-    expect(v.counts).toEqual({ new: 2, outstanding: 2, overdue: 1, awaiting: 1, closed: 1 });
+    expect(v.counts).toEqual({ new: 2, outstanding: 2, overdue: 1, awaiting: 1, awaitingOverdue: 0, closed: 1 });
     // Deadline 11/16; 11/17–11/20 and Monday 11/23 are five working days.
     expect(v.outstanding[0]).toMatchObject({ id: 101, overdue: true, status: '逾期5个工作日（已督办）', assigned: '宣数督〔2026〕46-03号（11月9日）', deadline: '11月16日' });
     expect(v.outstanding[1]).toMatchObject({ id: 106, overdue: false, status: '剩余4个工作日', assigned: '11月20日交办' });
@@ -85,6 +85,32 @@ describe('the weekly letter (交办函)', () => {
     for (const body of [html, text]) {
       for (const s of ['https://duban.xuancheng.example.gov.cn/reply?t=abc.def', '2026年12月23日前有效', 'duban@xuancheng.example.gov.cn', '0563-2021234', '督查科 王督办']) expect(body).toContain(s);
     }
+  });
+
+  it('shows a reply awaiting its checker past the deadline as overdue, with the step reached, as the summary does', () => {
+    // 宁国市 answered on 11/10, nobody has verified; the deadline (11/13) ran on and the ladder reached 通报.
+    const awaiting = { ...NINGGUO_W48.problems[2]!, id: 77, deadline: '2026-11-13', escalation: 'notify' as const, dataConfirmed: false, respondedOn: '2026-11-10' };
+    const late = composeLetter({ ...NINGGUO_W48, problems: [awaiting] });
+    expect(late.view.counts).toMatchObject({ awaiting: 1, awaitingOverdue: 1 });
+    expect(late.view.awaiting[0]).toMatchObject({ id: 77, deadline: '11月13日', overdue: true, status: '逾期6个工作日（已通报）' });
+    expect(late.view.summary).toContain('待核验1项（其中逾期1项）');
+    const m = renderMessage(config.templates.letter, late.view);
+    expect(m.text).toContain('三、待核验问题（1项，其中逾期1项）');
+    expect(m.text).toMatch(/【问题编号77】[^\n]*\n[^\n]*整改期限：11月13日；逾期6个工作日（已通报）/);
+    expect(readable(m.html)).toContain('逾期6个工作日（已通报）');
+  });
+
+  it('writes another year\'s dates with their year, the period too', () => {
+    const january = composeLetter({
+      ...NINGGUO_W48,
+      week: '2026-W02',
+      letterDay: '2026-01-05',
+      window: { from: '2025-12-29', to: '2026-01-04' },
+      problems: [{ ...NINGGUO_W48.problems[5]!, firstSeen: '2025-12-30' }],
+    });
+    expect(january.view.newProblems[0]!.foundOn).toBe('2025年12月30日');
+    expect(january.view.period).toBe('2025年12月29日至1月4日');
+    expect(january.view.weekLabel).toBe('2026年第1周');
   });
 
   it('says "经局长办公会研究" only where the bureau configures it', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { loadConfig } from '../../src/config/load-config';
+import { mainFileSchema } from '../../src/config/schema';
 import { renderMessage } from '../../src/delivery/render-message';
 import { alertNumber, composeAlert } from '../../src/domain/alert-message';
 import { addDays } from '../../src/domain/day';
@@ -121,9 +122,23 @@ describe("the director's summary (调度会材料)", () => {
 
   it("shows each indicator's city value, change on last week and the units under the 预警值", () => {
     expect(view.indicators).toEqual([
-      expect.objectContaining({ indicator: '全程网办率', value: '99.1%', alert: '99%', change: '-0.2个百分点', worse: true, breaching: 1, reported: 2, worst: '宁国市 98.5%', belowAlert: false }),
-      expect.objectContaining({ indicator: '按时办结率', value: '99.8%', change: '持平', breaching: 1, worst: '郎溪县 98.3%', belowAlert: true }),
+      expect.objectContaining({ indicator: '全程网办率', value: '99.1%', alert: '99%', change: '-0.2个百分点', worse: true, breaching: 1, reported: 2, worst: '宁国市 98.5%', missesAlert: false }),
+      expect.objectContaining({ indicator: '按时办结率', value: '99.8%', change: '持平', breaching: 1, worst: '郎溪县 98.3%', missesAlert: true }),
     ]);
+  });
+
+  it('says 未达预警值 in the indicator\'s direction: over it for one where lower is better', () => {
+    const slow = composeSummary({
+      ...W48,
+      standings: [
+        { unit: '宣城市', indicator: '平均办理时长', measure: '天', direction: 'lower', latest: '4.2', weekAgo: '3.9', alert: '3', rank: null, peers: 1 },
+        { unit: '宁国市', indicator: '平均办理时长', measure: '天', direction: 'lower', latest: '5', weekAgo: '4', alert: '3', rank: 7, peers: 7 },
+        { unit: '郎溪县', indicator: '平均办理时长', measure: '天', direction: 'lower', latest: '2.5', weekAgo: '2.6', alert: '3', rank: 1, peers: 7 },
+      ],
+    });
+    expect(slow.indicators[0]).toMatchObject({ value: '4.2 天', missesAlert: true, breaching: 1, reported: 2, worst: '宁国市 5 天', worse: true });
+    const line = renderMessage(config.templates.summary, slow).text.split('\n').find((l) => l.includes('平均办理时长'))!;
+    expect(line).toBe('  平均办理时长：4.2 天 ※未达预警值（预警值 3 天；较上周 +0.3）；未达预警值 1/2；最差：宁国市 5 天');
   });
 
   it('renders as the committed fixtures, HTML and text saying the same, with no scripts or outside images', () => {
@@ -152,6 +167,12 @@ describe("the director's summary (调度会材料)", () => {
 });
 
 describe('the same-day 督办通知 (alert)', () => {
+  it('refuses a 文号 pattern without the day: {seq} starts each day, so its numbers would repeat', () => {
+    const alerts = mainFileSchema.shape.alerts;
+    expect(alerts.safeParse({ serialPattern: '宣数督通〔{year}〕{seq}号', checkWorkingDays: 1 }).success).toBe(false);
+    expect(alerts.safeParse({ serialPattern: '宣数督通〔{year}〕{month}{day}{seq}号', checkWorkingDays: 1 }).success).toBe(true);
+  });
+
   const view = composeAlert({
     unitName: '宁国市',
     addressing: { addressee: '宁国市数据资源局', copyTo: ['宁国市人民政府办公室'] },
