@@ -2,11 +2,13 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { FactPart } from '../domain/anomaly-explanation';
 import type { Day } from '../domain/day';
+import type { UnitKind } from '../domain/letter-recipients';
 
 /** A problem with a major anomaly on the day, and everything its rules found on it that day. */
 export interface MajorProblem {
   unit_code: string;
   unit_name: string;
+  unit_kind: UnitKind;
   contacts: Array<{ email?: string }>;
   indicator: string;
   problem_id: number;
@@ -22,7 +24,7 @@ export class AlertRepository {
    */
   async majorProblems(day: Day): Promise<MajorProblem[]> {
     const r = await sql<MajorProblem>`
-      SELECT o.code AS unit_code, o.name AS unit_name, o.contacts, coalesce(i.name, string_agg(DISTINCT ai.name, '、')) AS indicator,
+      SELECT o.code AS unit_code, o.name AS unit_name, o.kind AS unit_kind, o.contacts, coalesce(i.name, string_agg(DISTINCT ai.name, '、')) AS indicator,
              p.id AS problem_id,
              json_agg(json_build_object('kind', a.kind, 'ruleId', a.rule_id, 'explanation', a.explanation, 'unitName', au.name,
                                         'indicatorName', ai.name) ORDER BY a.id) AS facts
@@ -34,7 +36,7 @@ export class AlertRepository {
       LEFT JOIN indicators i ON i.id = p.indicator_id
       WHERE a.day = ${day}::date AND a.status = 'active'
         AND EXISTS (SELECT 1 FROM anomalies m WHERE m.problem_id = p.id AND m.day = ${day}::date AND m.status = 'active' AND m.severity = 'major')
-      GROUP BY o.code, o.name, o.contacts, o.id, i.id, i.name, p.id
+      GROUP BY o.code, o.name, o.kind, o.contacts, o.id, i.id, i.name, p.id
       ORDER BY o.code, i.id NULLS LAST, p.id`.execute(this.db);
     return r.rows;
   }

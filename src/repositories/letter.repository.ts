@@ -1,3 +1,4 @@
+import type { UnitKind } from '../domain/letter-recipients';
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import { indicatorsOn } from './indicator-version.repository';
@@ -13,6 +14,7 @@ export interface WeekProblemRow {
   owner_id: number;
   owner_code: string;
   owner_name: string;
+  owner_kind: UnitKind;
   indicator: string;
   unit: string;
   category: string;
@@ -47,6 +49,7 @@ export interface LetterUnit {
   id: number;
   code: string;
   name: string;
+  kind: UnitKind;
   contacts: Array<{ email?: string }>;
 }
 
@@ -76,7 +79,7 @@ export class LetterRepository {
 
   /** Active units in the order of the catalogue, which is the order their letters are numbered in. */
   async units(code?: string): Promise<LetterUnit[]> {
-    let q = this.db.selectFrom('units').select(['id', 'code', 'name', 'contacts']).where('active', '=', true);
+    let q = this.db.selectFrom('units').select(['id', 'code', 'name', 'kind', 'contacts']).where('active', '=', true);
     if (code) q = q.where('code', '=', code);
     return (await q.orderBy('id').execute()) as LetterUnit[];
   }
@@ -87,7 +90,7 @@ export class LetterRepository {
    */
   async weekProblems(from: Day, to: Day, ownerCode?: string): Promise<WeekProblemRow[]> {
     const r = await sql<WeekProblemRow>`
-      SELECT p.id, o.id AS owner_id, o.code AS owner_code, o.name AS owner_name, coalesce(i.name, facts.indicators, '数据报送') AS indicator,
+      SELECT p.id, o.id AS owner_id, o.code AS owner_code, o.name AS owner_name, o.kind AS owner_kind, coalesce(i.name, facts.indicators, '数据报送') AS indicator,
              u.name AS unit, p.category, p.state, p.first_seen, facts.parts AS facts, p.assigned_on, p.deadline,
              l.letter_no, p.closed_on, p.escalation, p.data_confirmed, p.signed_off_by, resp.day AS responded_on
       FROM problems p

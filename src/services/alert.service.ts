@@ -59,7 +59,7 @@ export class AlertService {
         if (written.has(code)) continue;
         const cc = delivery.operatorEmail ? [delivery.operatorEmail] : [];
         const own = items[0]!.contacts.map((c) => c.email).filter((e): e is string => Boolean(e));
-        const inside = !this.directory.receivesLetters(code);
+        const inside = !this.directory.receivesLetters({ code, kind: items[0]!.unit_kind });
         // A unit not written to (the city, the bureau itself) has its notice go to the operator alone.
         const to = inside ? cc : own.length > 0 ? own : cc;
         if (to.length === 0) {

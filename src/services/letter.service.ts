@@ -98,7 +98,7 @@ export class LetterService {
     const letters = new LetterRepository(this.deps.db);
     const [issued] = await letters.list(week, unitCode);
     const due = this.isDue(unit, data.problems.get(unit.code) ?? []);
-    const writtenTo = this.directory.receivesLetters(unit.code);
+    const writtenTo = this.directory.receivesLetters(unit);
     if (issued) {
       const stored = (await new OutboxRepository(this.deps.db).get(issued.outbox_id))!;
       return { letterNo: issued.letter_no, issued: true, due, writtenTo, to: stored.to_addresses, assignments: [], message: { subject: stored.subject, html: stored.html, text: stored.text } };
@@ -113,7 +113,7 @@ export class LetterService {
    * something open, or letters go to every such unit.
    */
   private isDue(unit: LetterUnit, problems: readonly WeekProblemRow[]): boolean {
-    if (!this.directory.receivesLetters(unit.code)) return false;
+    if (!this.directory.receivesLetters(unit)) return false;
     return this.deps.config.letters.sendWhenNothingOpen || problems.some((p) => isLive(p.state));
   }
 

@@ -113,7 +113,7 @@ export class SummaryService {
       window: data.window,
       dataDay: data.dataDay,
       bureau: config.bureau,
-      problems: problems.map((p) => ({ ...letterProblem(p), owner: p.owner_name, ownerWritten: this.directory.receivesLetters(p.owner_code) })),
+      problems: problems.map((p) => ({ ...letterProblem(p), owner: p.owner_name, ownerWritten: this.directory.receivesLetters({ code: p.owner_code, kind: p.owner_kind }) })),
       lettersIssued: await letters.count(week),
       standings: [...data.standings.values()].flat().map((s) => ({ ...standing(s), unit: s.unit_name })),
       city: config.units.find((u) => u.kind === 'city')?.name,

@@ -1,11 +1,12 @@
 import type { DubanConfig } from '../config/load-config';
 import type { UnitConfig } from '../config/schema';
 import type { Addressing } from '../domain/letter-content';
-import { receivesLetters } from '../domain/letter-recipients';
+import { receivesLetters, type UnitKind } from '../domain/letter-recipients';
 
 /**
  * What units.yaml and duban.yaml say about writing to a unit: whether it is written to at all, the organ its letters
- * and alerts are addressed to (主送机关), the organs copied (抄送) and their addresses.
+ * and alerts are addressed to (主送机关), the organs copied (抄送) and their addresses. A unit units.yaml does not
+ * describe is addressed by its name and copies no one.
  */
 export class UnitDirectory {
   private readonly byCode: ReadonlyMap<string, UnitConfig>;
@@ -14,10 +15,9 @@ export class UnitDirectory {
     this.byCode = new Map(config.units.map((u) => [u.code, u]));
   }
 
-  /** A unit no longer in units.yaml (deactivated) is written to by none. */
-  receivesLetters(code: string): boolean {
-    const unit = this.byCode.get(code);
-    return unit !== undefined && receivesLetters(unit, { unitKinds: this.config.letters.unitKinds, bureauUnit: this.config.bureau.unit });
+  /** The unit as the database holds it (its kind synced from units.yaml, or loaded there by a large catalogue). */
+  receivesLetters(unit: { code: string; kind: UnitKind }): boolean {
+    return receivesLetters(unit, { unitKinds: this.config.letters.unitKinds, bureauUnit: this.config.bureau.unit });
   }
 
   addressing(code: string, name: string): Addressing {
@@ -30,7 +30,4 @@ export class UnitDirectory {
     return (this.byCode.get(code)?.copyTo ?? []).map((c) => c.email).filter((e): e is string => e !== undefined);
   }
 
-  kind(code: string): UnitConfig['kind'] | undefined {
-    return this.byCode.get(code)?.kind;
-  }
 }
