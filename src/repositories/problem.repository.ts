@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
+import { insertChunks } from './insert-chunks';
 import { indicatorsOn } from './indicator-version.repository';
 import type { ProblemRow } from '../db/schema';
 import { DEADLINE_STATES, DecidedStatus, LIVE_STATES, ProblemState, ProblemStatus } from '../domain/problem-state';
@@ -183,12 +184,11 @@ export class ProblemRepository {
 
   /** Stores problems just found, each with the status `openProblem` gave it. */
   async insertOpened(rows: Array<NewProblem & { status: DecidedStatus }>): Promise<Array<ProblemKey & { id: number }>> {
-    if (rows.length === 0) return [];
-    return this.db
-      .insertInto('problems')
-      .values(rows.map(({ status, ...facts }) => ({ ...facts, ...statusColumns(status) })))
-      .returning(['id', 'kind', 'indicator_id', 'unit_id', 'owner_unit_id'])
-      .execute();
+    const out: Array<ProblemKey & { id: number }> = [];
+    for (const chunk of insertChunks(rows.map(({ status, ...facts }) => ({ ...facts, ...statusColumns(status) })))) {
+      out.push(...(await this.db.insertInto('problems').values(chunk).returning(['id', 'kind', 'indicator_id', 'unit_id', 'owner_unit_id']).execute()));
+    }
+    return out;
   }
 
   /** Stores the statuses the domain decided for these problems, every status column of each, in one statement. */

@@ -54,11 +54,9 @@ export class ProblemService {
 
       const fresh = rest.filter((g) => !closed.has(keyOf(g)));
       const openings = new Map(fresh.map((g) => [keyOf(g), openProblem({ kind: g.kind, day, anomalyIds: g.anomalies.map((a) => a.id), ownerUnitId: g.owner_unit_id })]));
-      const created: Array<ProblemKey & { id: number }> = [];
       const category = (g: Group) => categoryOf(g, this.deps.config.problems);
-      for (let i = 0; i < fresh.length; i += 5000) {
-        created.push(...(await repo.insertOpened(fresh.slice(i, i + 5000).map((g) => ({ ...newProblem(g, day, category(g)), status: openings.get(keyOf(g))!.status })))));
-      }
+      // The repository cuts the rows into statements that fit PostgreSQL's parameter limit.
+      const created = await repo.insertOpened(fresh.map((g) => ({ ...newProblem(g, day, category(g)), status: openings.get(keyOf(g))!.status })));
       const idOf = new Map<string, number>([...live, ...recurring.map((g) => [keyOf(g), closed.get(keyOf(g))!.id] as const), ...created.map((p) => [keyOf(p), p.id] as const)]);
 
       // New problems were inserted with their first day's anomalies; the rest take theirs now.
