@@ -1,5 +1,4 @@
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { jobId, StepData, StepName } from '../jobs/pipeline';
 import { ApiServer } from './api/api-server';
 import { AppContext, AppOptions } from './app-context';
@@ -17,7 +16,7 @@ import { JobRunner } from './queue/job-runner';
 import { createJobWorker } from './queue/job-worker';
 import { PipelineOrder } from './queue/pipeline-order';
 import { PipelineSweep } from './queue/pipeline-sweep';
-import { createRedis } from './queue/redis-connection';
+import { createRedis, duplicateRedis, RedisClient, redisProbe } from './queue/redis-connection';
 import { SlotLocks } from './queue/slot-locks';
 import { OpsRepository } from './repositories/ops.repository';
 
@@ -55,7 +54,7 @@ function checkSigningKey(app: AppContext): void {
 export class Daemon {
   private constructor(
     readonly app: AppContext,
-    private readonly redis: Redis[],
+    private readonly redis: RedisClient[],
     readonly queue: JobQueue,
     private readonly worker: Worker,
     private readonly runner: JobRunner,
@@ -93,10 +92,10 @@ export class Daemon {
       `go-live ${goLive.day}: same-day alerts for data days before ${addDays(goLive.day, -config.ingest.lagDays)} and letters due before go-live are held back (duban letters send --week W sends a week by hand)`,
     );
     const ops = { ...config.ops, ...opts.ops };
-    const redis = createRedis(app.env.redisUrl);
+    const redis = createRedis(app.env);
     const queue = new JobQueue(redis, app.env.queuePrefix, config, pipeline);
     const metrics = new OpsMetrics({ repo: new OpsRepository(app.database.db), today: () => dayIn(config.timezone, app.now()), steps: Object.keys(pipeline.steps) });
-    const opsServer = new OpsServer({ readiness: new ReadinessCheck({ db: app.database.db, redis, smtp: app.mailTransport }), metrics, logger });
+    const opsServer = new OpsServer({ readiness: new ReadinessCheck({ db: app.database.db, redis: redisProbe(redis, queue.metaKey), smtp: app.mailTransport }), metrics, logger });
     let opsPort: number;
     try {
       // Before the worker exists: a daemon that cannot serve its endpoints stops before it takes any job.
@@ -130,14 +129,22 @@ export class Daemon {
       { followUps: { mode: 'enqueue', enqueue: async (next) => void (await queue.enqueue(next.step, next.data)) }, observer: metrics, slotLocks, before: order.before },
     );
     order.useRunner((gap) => runner.run(gap.step, gap.data));
-    const workerRedis = redis.duplicate();
+    const workerRedis = duplicateRedis(redis);
     const worker = createJobWorker(workerRedis, app.env.queuePrefix, runner, config.queue);
     worker.on('error', (err) => logger.error({ err }, 'worker error'));
     const daemon = new Daemon(app, [redis, workerRedis], queue, worker, runner, new CronScheduler(config.timezone), opsServer, opsPort, api, ops.shutdownGraceMs, sweep, order);
     if (opts.cron !== false) daemon.registerSchedules();
     await daemon.backfill();
     logger.info(
-      { timezone: config.timezone, sources: config.sources.map((s) => s.name), ops: `http://${ops.host}:${opsPort}`, api: api ? `http://${apiConfig.host}:${api.port}/api/v1` : 'off' },
+      {
+        timezone: config.timezone,
+        sources: config.sources.map((s) => s.name),
+        ops: `http://${ops.host}:${opsPort}`,
+        api: api ? `http://${apiConfig.host}:${api.port}/api/v1` : 'off',
+        // Which Redis, not where: REDIS_URL may carry a password.
+        redis: app.env.redisClusterNodes ? `cluster (${app.env.redisClusterNodes.length} seed nodes)` : 'single',
+        queuePrefix: app.env.queuePrefix,
+      },
       'duban started',
     );
     return daemon;

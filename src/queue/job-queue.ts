@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Pipeline } from '../../jobs/handlers';
 import { jobId, StepData, StepName } from '../../jobs/pipeline';
 import type { DubanConfig } from '../config/load-config';
+import type { RedisClient } from './redis-connection';
 
 export const QUEUE_NAME = 'duban';
 
@@ -21,7 +21,7 @@ export class JobQueue {
   readonly queue: Queue;
 
   constructor(
-    connection: Redis,
+    connection: RedisClient,
     prefix: string,
     private readonly config: DubanConfig,
     private readonly pipeline: Pipeline,
@@ -59,6 +59,11 @@ export class JobQueue {
     const counts = await this.queue.getJobCounts('waiting', 'active');
     if ((counts.active ?? 0) > ownActive) return true;
     return (counts.waiting ?? 0) > 0 && (await this.queue.getWorkersCount()) > 1;
+  }
+
+  /** A key of the queue: on a cluster it names the slot (the node) that holds the whole queue. */
+  get metaKey(): string {
+    return this.queue.keys.meta!;
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,12 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DubanConfig } from '../config/load-config';
 import type { JobRunner } from './job-runner';
 import { QUEUE_NAME } from './job-queue';
+import type { RedisClient } from './redis-connection';
 
 /** Takes duban's jobs off the queue one at a time and hands them to the guarded runner, which checks name and payload. */
 export function createJobWorker(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   runner: JobRunner,
   opts: Pick<DubanConfig['queue'], 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount'> = { lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 },
