@@ -26,6 +26,7 @@ import {
   UnitConfig,
   unitsFileSchema,
 } from './schema';
+import { unitsFileFastPath } from './units-shape';
 import { checkUnique, problemAt, readYaml, readYamlFile, validate, YamlFile } from './yaml-file';
 
 export interface DubanConfig {
@@ -96,7 +97,9 @@ export function loadConfig(file: string = process.env.DUBAN_CONFIG ?? DEFAULT_CO
   const rulesFile = where(['rules']);
   const templatesPath = where(['letters', 'templates']);
 
-  const unitsRead = unitsPath === undefined ? undefined : readYaml(unitsPath, unitsFileSchema, problems);
+  // The one file that may hold tens of thousands of entries: read in one pass and checked by hand when it is plain
+  // and valid, by the yaml package and zod (and their messages) otherwise.
+  const unitsRead = unitsPath === undefined ? undefined : readYaml(unitsPath, unitsFileSchema, problems, { plain: true, fastPath: unitsFileFastPath });
   const units = unitsRead?.data.units;
   const calendar = calendarPath === undefined ? [] : readCalendar(calendarPath, problems);
   const indicatorsRead = indicatorsPath === undefined ? undefined : readYaml(indicatorsPath, indicatorsFileSchema, problems);
@@ -194,7 +197,8 @@ export function readRules(
   const { yaml, data } = read;
   checkUnique(data.rules.map((r) => r.id), yaml, 'rules', 'id', problems);
   const indicatorCodes = new Set(indicators?.map((i) => i.code));
-  const unitCodes = new Set(units?.map((u) => u.code));
+  // Made only if a rule names units: a catalogue may hold tens of thousands.
+  let unitCodes: Set<string> | undefined;
   data.rules.forEach((r, i) => {
     if (indicators && r.indicators !== 'all') {
       r.indicators.forEach((code, j) => {
@@ -202,8 +206,9 @@ export function readRules(
       });
     }
     if (units && r.scope !== 'all' && 'units' in r.scope) {
+      const codes = (unitCodes ??= new Set(units.map((u) => u.code)));
       r.scope.units.forEach((code, j) => {
-        if (!unitCodes.has(code)) problems.push(problemAt(yaml, ['rules', i, 'scope', 'units', j], `单位“${code}”不在单位目录中`));
+        if (!codes.has(code)) problems.push(problemAt(yaml, ['rules', i, 'scope', 'units', j], `单位“${code}”不在单位目录中`));
       });
     }
   });

@@ -3,9 +3,12 @@ import { z } from 'zod';
 // Operators read these messages, so zod speaks Chinese.
 z.config(z.locales.zhCN());
 
+/** What a code is made of (units-shape.ts checks the same by hand). */
+export const CODE_PATTERN = /^[a-z][a-z0-9_]*$/;
+
 const code = z
   .string()
-  .regex(/^[a-z][a-z0-9_]*$/, '代码只能用小写字母、数字和下划线，且以字母开头');
+  .regex(CODE_PATTERN, '代码只能用小写字母、数字和下划线，且以字母开头');
 
 const contactSchema = z
   .object({
@@ -16,6 +19,10 @@ const contactSchema = z
   })
   .strict();
 
+/**
+ * One unit of units.yaml. units-shape.ts checks this same shape by hand, because a catalogue may hold tens of thousands
+ * of units; a change here must be made there too (test/unit/units-shape.test.ts compares the two).
+ */
 export const unitSchema = z
   .object({
     code,

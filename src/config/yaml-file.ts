@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { type Document, LineCounter, isNode, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigProblem, formatPath } from './config-error';
+import { parsePlainYaml } from './plain-yaml';
 
 /**
  * How far a file may expand YAML aliases (the yaml package counts uses of an anchor times the aliases nested in it).
@@ -31,7 +32,15 @@ function unexpected(file: string, err: unknown): ConfigProblem {
   return { file, path: '', message: `读取文件时出错：${err instanceof Error ? err.message : String(err)}` };
 }
 
-export function readYamlFile(file: string, problems: ConfigProblem[]): YamlFile | undefined {
+export interface ReadOptions {
+  /**
+   * Try plain-yaml.ts first (a large file: the units catalogue). It reads a file written in plain YAML to the same
+   * data and lines in one pass, and gives up on anything else, which is then read here as any file is.
+   */
+  plain?: boolean;
+}
+
+export function readYamlFile(file: string, problems: ConfigProblem[], options: ReadOptions = {}): YamlFile | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -40,6 +49,8 @@ export function readYamlFile(file: string, problems: ConfigProblem[]): YamlFile 
     return undefined;
   }
   try {
+    const plain = options.plain ? parsePlainYaml(text) : undefined;
+    if (plain) return { file, data: plain.data, line: plain.line };
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter, prettyErrors: false });
     if (doc.errors.length > 0) {
@@ -96,10 +107,34 @@ export function validate<S extends z.ZodType>(yaml: YamlFile, schema: S, problem
   return undefined;
 }
 
-export function readYaml<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): { yaml: YamlFile; data: z.infer<S> } | undefined {
-  const yaml = readYamlFile(file, problems);
-  const data = yaml && validate(yaml, schema, problems);
-  return yaml && data !== undefined ? { yaml, data } : undefined;
+export interface ReadYamlOptions<T> extends ReadOptions {
+  /**
+   * The schema's common case checked by hand (units-shape.ts): the value schema.parse would return when the data is
+   * certainly valid, else undefined, and the schema runs and reports as always.
+   */
+  fastPath?: (data: unknown) => T | undefined;
+}
+
+export function readYaml<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  problems: ConfigProblem[],
+  options: ReadYamlOptions<z.infer<S>> = {},
+): { yaml: YamlFile; data: z.infer<S> } | undefined {
+  const yaml = readYamlFile(file, problems, options);
+  if (!yaml) return undefined;
+  const data = fastPath(yaml, options.fastPath) ?? validate(yaml, schema, problems);
+  return data !== undefined ? { yaml, data } : undefined;
+}
+
+function fastPath<T>(yaml: YamlFile, check: ((data: unknown) => T | undefined) | undefined): T | undefined {
+  if (!check) return undefined;
+  try {
+    return check(yaml.data);
+  } catch {
+    // Whatever it tripped on, the schema will say it properly.
+    return undefined;
+  }
 }
 
 /** The line of the deepest node along the path that exists, so a missing key points at its parent. */
@@ -111,8 +146,11 @@ function lineOf(doc: Document.Parsed, keyPath: ReadonlyArray<PropertyKey>, lc: L
   return undefined;
 }
 
-/** Values that must differ along a list (codes, source names, rule ids); a repeat is reported at its own line. */
-export function checkUnique(values: readonly string[], yaml: YamlFile, list: string, key: string, problems: ConfigProblem[]): void {
+/**
+ * Values that must differ along a list (codes, source names, rule ids); a repeat is reported at its own line. Returns
+ * where each value is first, for the checks that look values up.
+ */
+export function checkUnique(values: readonly string[], yaml: YamlFile, list: string, key: string, problems: ConfigProblem[]): Map<string, number> {
   const seen = new Map<string, number>();
   values.forEach((v, i) => {
     const first = seen.get(v);
@@ -123,4 +161,5 @@ export function checkUnique(values: readonly string[], yaml: YamlFile, list: str
     const firstLine = yaml.line([list, first, key]);
     problems.push(problemAt(yaml, [list, i, key], `“${v}”与 ${list}[${first}] 重复${firstLine ? `（前者在第 ${firstLine} 行）` : ''}`));
   });
+  return seen;
 }

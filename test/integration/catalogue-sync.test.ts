@@ -67,3 +67,50 @@ describe('catalogue sync', () => {
     expect(Number(n.n)).toBe(config.units.length + 12_000);
   });
 });
+
+describe('catalogue sync of 50,000 units', () => {
+  let big: TestDatabase;
+  beforeAll(async () => {
+    big = await createTestDatabase('catalogue_big');
+  });
+  afterAll(() => big.drop());
+
+  it('writes them in one statement, then only what differs; odd text arrives as written', async () => {
+    const config = loadConfig();
+    const many = Array.from({ length: 50_000 }, (_, k) => ({
+      code: `m${k}`,
+      name: `单位${k}`,
+      kind: 'department' as const,
+      parent: 'xuancheng',
+      aliases: [`别名${k}`, `M${k}`],
+      contacts: [{ name: '联络员', email: `m${k}@example.gov.cn`, role: '联络员' }],
+    }));
+    const odd = {
+      code: 'odd',
+      name: 'a "quoted" \\ name\nover two lines\t🙂 宣',
+      kind: 'county' as const,
+      aliases: ['{a,b}', 'x"y', 'NULL', "it's", '\\N'],
+      contacts: [{ name: 'n', phone: '0563', role: 'null' }, { name: '"' }],
+    };
+    const units = [...config.units, ...many, odd];
+    const first = await syncCatalogue(big.db, { ...config, units });
+    expect(first.unitsChanged).toEqual(units.map((u) => u.code));
+    const stored = await big.db.selectFrom('units').select(['name', 'kind', 'parent_code', 'aliases', 'contacts']).where('code', '=', 'odd').executeTakeFirstOrThrow();
+    expect(stored).toEqual({ name: odd.name, kind: 'county', parent_code: null, aliases: odd.aliases, contacts: odd.contacts });
+
+    expect(await syncCatalogue(big.db, { ...config, units })).toMatchObject({ unitsChanged: [], unitsDeactivated: [] });
+    // Unchanged rows are compared before ON CONFLICT, which would have locked (and so written) every one of them.
+    const touched = await sql<{ n: number }>`SELECT count(*)::int AS n FROM units WHERE xmax::text <> '0'`.execute(big.db);
+    expect(touched.rows[0]!.n).toBe(0);
+
+    const edited = units
+      .filter((u) => u.code !== 'm40' && u.code !== 'm41')
+      .map((u) =>
+        u.code === 'm30' ? { ...u, aliases: ['别名30'] } : u.code === 'm10' ? { ...u, name: '单位十' } : u.code === 'm20' ? { ...u, contacts: [{ name: '联络员', role: '联络员' }] } : u,
+      );
+    const third = await syncCatalogue(big.db, { ...config, units: edited });
+    expect(third).toMatchObject({ unitsChanged: ['m10', 'm20', 'm30'], unitsDeactivated: ['m40', 'm41'] });
+    const back = await syncCatalogue(big.db, { ...config, units });
+    expect(back).toMatchObject({ unitsChanged: ['m10', 'm20', 'm30', 'm40', 'm41'], unitsDeactivated: [] });
+  });
+});

@@ -2,6 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigProblem } from '../../src/config/config-error';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load-config';
+import { parsePlainYaml } from '../../src/config/plain-yaml';
+import { unitSchema } from '../../src/config/schema';
+import { unitsFileFastPath } from '../../src/config/units-shape';
 import { tempDir } from '../helpers/temp-dir';
 
 const shipped = path.dirname(DEFAULT_CONFIG_PATH);
@@ -291,5 +294,167 @@ describe('a file that throws while being read', () => {
     });
     jest.dontMock('yaml');
     dir.remove();
+  });
+});
+
+describe('a catalogue of 50,000 units', () => {
+  const shippedUnits = readFileSync(path.join(shipped, 'units.yaml'), 'utf8');
+  const shippedCount = (shippedUnits.match(/^ {2}- code:/gm) ?? []).length;
+  const code = (k: number) => `u${String(k).padStart(5, '0')}`;
+  const name = (k: number) => `单位${String(k).padStart(5, '0')}`;
+
+  /**
+   * The shipped units, then `count` more in blocks of 50 under 宣城: a county and its 49 departments, each with two
+   * aliases and a contact; `edit` may rewrite unit k's lines.
+   */
+  function catalogue(count: number, edit: (k: number, lines: string[]) => string[]): string {
+    const out = [shippedUnits.trimEnd()];
+    for (let k = 1; k <= count; k++) {
+      const county = k - ((k - 1) % 50);
+      const lines = [
+        `  - code: ${code(k)}`,
+        `    name: ${name(k)}`,
+        `    kind: ${k === county ? 'county' : 'department'}`,
+        `    parent: ${k === county ? 'xuancheng' : code(county)}`,
+        `    aliases: [${name(k)}简称, 别名${k}]`,
+        '    contacts:',
+        `      - { name: 联络员${k}, email: ${code(k)}@example.gov.cn, phone: "0563-${String(k).padStart(7, '0')}", role: 联络员 }`,
+      ];
+      out.push(...edit(k, lines));
+    }
+    return `${out.join('\n')}\n`;
+  }
+
+  /** The line (1-based) of the nth line holding `needle`, in a long text. */
+  function lineIn(text: string, needle: string, nth = 1): number {
+    let at = -1;
+    for (let n = 0; n < nth; n++) {
+      at = text.indexOf(needle, at + 1);
+      if (at < 0) throw new Error(`no “${needle}”`);
+    }
+    let line = 1;
+    for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) line++;
+    return line;
+  }
+
+  const index = (k: number) => shippedCount + k - 1;
+  const replace = (from: string, to: string) => (lines: string[]) => lines.map((l) => l.replace(from, to));
+
+  /** One error of each kind the catalogue checks find, planted among `count` units, with what each must report. */
+  function checksPlanted(count: number) {
+    const [dup, dupOf, same, folded, foldedOf, blank, orphan, loopA] = [0.4, 0.2, 0.5, 0.6, 0.8, 0.7, 0.84, 0.88].map((f) => Math.round(count * f));
+    const loop = loopA! - ((loopA! - 1) % 50); // a county, and its first department, parent of each other
+    const edits = new Map<number, (lines: string[]) => string[]>([
+      [dup!, replace(`code: ${code(dup!)}`, `code: ${code(dupOf!)}`)],
+      [same!, replace(`aliases: [${name(same!)}简称`, `aliases: [${name(7)}`)],
+      [folded!, replace(`aliases: [${name(folded!)}简称`, `aliases: [Ｕ${code(foldedOf!).slice(1)}`)],
+      [blank!, replace(`aliases: [${name(blank!)}简称`, 'aliases: [\u3000')],
+      [orphan!, replace(`parent: ${code(orphan! - ((orphan! - 1) % 50))}`, 'parent: nowhere')],
+      [loop, replace('parent: xuancheng', `parent: ${code(loop + 1)}`)],
+    ]);
+    const text = catalogue(count, (k, lines) => edits.get(k)?.(lines) ?? lines);
+    const expected = (file: string) => [
+      {
+        file,
+        path: `units[${index(dup!)}].code`,
+        line: lineIn(text, `code: ${code(dupOf!)}`, 2),
+        message: `“${code(dupOf!)}”与 units[${index(dupOf!)}] 重复（前者在第 ${lineIn(text, `code: ${code(dupOf!)}`)} 行）`,
+      },
+      {
+        file,
+        path: `units[${index(same!)}].aliases[0]`,
+        line: lineIn(text, `aliases: [${name(7)}, `),
+        message: `单位 ${code(same!)}（${name(same!)}）的别名“${name(7)}”与单位 ${code(7)}（${name(7)}）的名称“${name(7)}”（第 ${lineIn(text, `name: ${name(7)}`)} 行）相同，数据中无法确定指的是哪个单位`,
+      },
+      { file, path: `units[${index(blank!)}].aliases[0]`, line: lineIn(text, 'aliases: [\u3000'), message: '别名“\u3000”只有空白，无法用来识别单位' },
+      {
+        file,
+        path: `units[${index(folded!)}].aliases[0]`,
+        line: lineIn(text, 'aliases: [Ｕ'),
+        message: `单位 ${code(folded!)}（${name(folded!)}）的别名“Ｕ${code(foldedOf!).slice(1)}”与单位 ${code(foldedOf!)}（${name(foldedOf!)}）的代码“${code(foldedOf!)}”（第 ${lineIn(text, `code: ${code(foldedOf!)}`)} 行）在忽略全角半角、空白和大小写后相同，数据中无法确定指的是哪个单位`,
+      },
+      { file, path: `units[${index(orphan!)}].parent`, line: lineIn(text, 'parent: nowhere'), message: '上级单位“nowhere”不存在' },
+      { file, path: `units[${index(loop)}].parent`, line: lineIn(text, `parent: ${code(loop + 1)}`), message: `上级单位形成循环：${code(loop)} → ${code(loop + 1)} → ${code(loop)}` },
+    ];
+    return { text, expected };
+  }
+
+  /** One error of each kind the schema finds (a wrong kind, code, empty name, unknown key, bad address), with zod's messages. */
+  function schemaPlanted(count: number) {
+    const [kind, badCode, empty, unknown, email] = [0.25, 0.45, 0.65, 0.85, 0.99].map((f) => Math.round(count * f) + 1);
+    const edits = new Map<number, (lines: string[]) => string[]>([
+      [kind!, (lines) => lines.map((l) => l.replace(/kind: \w+/, 'kind: township'))],
+      [badCode!, replace(`code: ${code(badCode!)}`, 'code: Bad-Code')],
+      [empty!, replace(`name: ${name(empty!)}`, 'name: ""')],
+      [unknown!, (lines) => [...lines, '    colour: red']],
+      [email!, replace(`email: ${code(email!)}@example.gov.cn`, 'email: not-an-email')],
+    ]);
+    const text = catalogue(count, (k, lines) => edits.get(k)?.(lines) ?? lines);
+    const zod = (unit: object, keyPath: PropertyKey[]) => {
+      const issues = unitSchema.safeParse({ code: 'a', name: 'b', kind: 'county', ...unit }).error!.issues;
+      expect(issues.map((i) => i.path)).toEqual([keyPath]);
+      return issues[0]!.message;
+    };
+    const expected = (file: string) => [
+      { file, path: `units[${index(kind!)}].kind`, line: lineIn(text, 'kind: township'), message: zod({ kind: 'township' }, ['kind']) },
+      { file, path: `units[${index(badCode!)}].code`, line: lineIn(text, 'code: Bad-Code'), message: zod({ code: 'Bad-Code' }, ['code']) },
+      { file, path: `units[${index(empty!)}].name`, line: lineIn(text, 'name: ""'), message: zod({ name: '' }, ['name']) },
+      { file, path: `units[${index(unknown!)}]`, line: lineIn(text, `code: ${code(unknown!)}`), message: zod({ colour: 'red' }, []) },
+      {
+        file,
+        path: `units[${index(email!)}].contacts[0].email`,
+        line: lineIn(text, 'email: not-an-email'),
+        message: zod({ contacts: [{ name: 'x', email: 'not-an-email' }] }, ['contacts', 0, 'email']),
+      },
+    ];
+    return { text, expected };
+  }
+
+  function problemsOf(text: string) {
+    const dir = configWith({ 'units.yaml': () => text });
+    const err = errorOf(() => loadConfig(dir.file('duban.yaml')));
+    dir.remove();
+    return { file: dir.file('units.yaml'), problems: err.problems };
+  }
+
+  it('loads one that is right, read by the plain reader and checked by hand', () => {
+    const text = catalogue(50_000, (_, lines) => lines);
+    const plain = parsePlainYaml(text);
+    expect(plain).toBeDefined();
+    expect(unitsFileFastPath(plain!.data)).toBeDefined();
+    const dir = configWith({ 'units.yaml': () => text });
+    const config = loadConfig(dir.file('duban.yaml'));
+    dir.remove();
+    expect(config.units).toHaveLength(shippedCount + 50_000);
+    expect(config.units.at(-1)).toEqual({
+      code: 'u50000',
+      name: '单位50000',
+      kind: 'department',
+      parent: 'u49951',
+      aliases: ['单位50000简称', '别名50000'],
+      contacts: [{ name: '联络员50000', email: 'u50000@example.gov.cn', phone: '0563-0050000', role: '联络员' }],
+    });
+  });
+
+  it('reports exactly the planted catalogue errors, each at its line', () => {
+    const { text, expected } = checksPlanted(50_000);
+    const { file, problems } = problemsOf(text);
+    expect(problems).toEqual(expected(file));
+  });
+
+  it('reports exactly the planted schema errors with zod’s messages, each at its line', () => {
+    const { text, expected } = schemaPlanted(50_000);
+    const { file, problems } = problemsOf(text);
+    expect(problems).toEqual(expected(file));
+  });
+
+  it('reports as the yaml package and zod alone do (a file the plain reader leaves to them)', () => {
+    for (const { text, expected } of [checksPlanted(2_000), schemaPlanted(2_000)]) {
+      const fast = problemsOf(text);
+      expect(fast.problems).toEqual(expected(fast.file));
+      // A tab in a comment is nothing to YAML, but the plain reader leaves such a file to the yaml package.
+      const slow = problemsOf(`${text}#\tthe end\n`);
+      expect(slow.problems).toEqual(fast.problems.map((p) => ({ ...p, file: slow.file })));
+    }
   });
 });
