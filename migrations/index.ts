@@ -13,6 +13,7 @@ import * as ingestAccounting from './20261130T080000000Z-ingest-accounting';
 import * as goLive from './20261130T090000000Z-go-live';
 import * as indicatorVersions from './20261130T100000000Z-indicator-versions';
 import * as apiAccess from './20261130T110000000Z-api-access';
+import * as reconcileStatistics from './20261130T120000000Z-reconcile-statistics';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '20261130T090000000Z-go-live': goLive,
   '20261130T100000000Z-indicator-versions': indicatorVersions,
   '20261130T110000000Z-api-access': apiAccess,
+  '20261130T120000000Z-reconcile-statistics': reconcileStatistics,
 };

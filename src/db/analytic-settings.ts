@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { Db } from './database';
 
 /**
- * Session settings for the few large statements of an evaluation, for the rest of the caller's transaction. JIT
- * compilation cost 1–2 s per statement at 50,000 units without making them faster, and at the default work_mem
- * the rank sort and the hash aggregates spill to disk. `db` must be a transaction: SET LOCAL outside one is lost.
+ * Session settings for the few large statements of an evaluation or a reconciliation, for the rest of the caller's
+ * transaction. JIT compilation cost 1–2 s per statement at 50,000 units without making them faster, and at the default
+ * work_mem the rank sort and the hash aggregates spill to disk. `db` must be a transaction: SET LOCAL outside one is lost.
  */
 export async function useAnalyticSettings(tx: Db): Promise<void> {
   await sql`SET LOCAL jit = off`.execute(tx);

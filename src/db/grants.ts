@@ -37,6 +37,13 @@ export const APP_TABLE_PRIVILEGES = {
 
 export type GrantedTable = keyof typeof APP_TABLE_PRIVILEGES;
 
+/**
+ * Functions of the owner's, run with its rights, that the app role may call; their migrations revoke them from PUBLIC.
+ * `duban_refresh_statistics`: ANALYZE of the tables written in bulk each day, which PostgreSQL 15 allows only a
+ * table's owner (src/db/table-statistics.ts).
+ */
+export const APP_FUNCTIONS = ['duban_refresh_statistics(text, text[])'] as const;
+
 /** The tables of the schema, as the catalogue lists them. */
 export async function schemaTables(db: Db): Promise<string[]> {
   const r = await sql<{ name: string }>`
@@ -58,10 +65,12 @@ export async function applyGrants(owner: Db, appRole: string): Promise<void> {
     const role = sql.id(appRole);
     await sql`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`.execute(tx);
     await sql`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ${role}`.execute(tx);
+    await sql`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM ${role}`.execute(tx);
     for (const table of tables) {
       const privileges = APP_TABLE_PRIVILEGES[table as GrantedTable];
       await sql`GRANT ${sql.raw(privileges.join(', '))} ON ${sql.table(table)} TO ${role}`.execute(tx);
     }
+    for (const fn of APP_FUNCTIONS) await sql`GRANT EXECUTE ON FUNCTION ${sql.raw(fn)} TO ${role}`.execute(tx);
     // Serial ids: drawing the next one is part of inserting.
     await sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`.execute(tx);
     await sql`GRANT USAGE ON SCHEMA public TO ${role}`.execute(tx);

@@ -59,6 +59,11 @@ export function confirmationOf(
     judged(day: Day): boolean;
     /** For a missing-data problem: how many of its missing days are still missing. */
     stillMissing: number;
+    /**
+     * `confirmationWindow` of `calendar`, `n` and `latestData` for a breach, when the caller keeps them: reconciling
+     * tens of thousands of problems, whose breaches fall on a few dozen days, computes each window once.
+     */
+    windowOf?(breach: Day): { workingDays: Day[]; span: Day[] };
   },
 ): Confirmation {
   if (p.kind === 'missing') {
@@ -67,7 +72,7 @@ export function confirmationOf(
       : { confirmed: false, day: p.lastSeen, note: `仍有 ${data.stillMissing} 项数据未报送` };
   }
   const anchor = confirmationAnchor(p);
-  const { workingDays, span } = confirmationWindow(data.calendar, anchor, data.n, data.latestData);
+  const { workingDays, span } = data.windowOf?.(anchor) ?? confirmationWindow(data.calendar, anchor, data.n, data.latestData);
   const unreported = workingDays.filter((d) => !data.reported(d));
   const unjudged = span.filter((d) => !data.judged(d));
   if (unreported.length === 0 && unjudged.length === 0) {

@@ -10,8 +10,10 @@ import { ProblemRulesConfig, problemRules } from './problem-transitions';
 
 /**
  * Whether the data confirm live problems now (src/domain/problem-confirmation.ts decides): the evidence read in four
- * statements, inside the caller's transaction. Reconciliation asks it of every live problem; closing a problem asks it
- * again, so that a close never rests on a confirmation the data have since taken back.
+ * statements, inside the caller's transaction, whatever the number of problems (the latest day with values; the
+ * days of the problems' windows that have none, an anti-join on the primary key; the runs each day's verdict follows
+ * and the runs they were judged on). Reconciliation asks it of every live problem; closing a problem asks it again,
+ * so that a close never rests on a confirmation the data have since taken back.
  */
 export class ConfirmationReader {
   constructor(
@@ -25,13 +27,18 @@ export class ConfirmationReader {
     const { calendar } = problemRules(this.config);
     const n = this.config.problems.confirmWorkingDays;
     const latestData = await new ObservationRepository(tx).latestDay();
-    const windows = new Map(
-      live
-        .filter((p) => p.kind === 'value')
-        .map((p) => [p.id, confirmationWindow(calendar, confirmationAnchor({ kind: p.kind, latestBreach: p.latest_breach, lastSeen: p.last_seen }), n, latestData)] as const),
+    // One window per breach day, not per problem: thousands of problems share a few dozen days.
+    const windows = new Map<Day, ReturnType<typeof confirmationWindow>>();
+    const windowOf = (breach: Day) => windows.get(breach) ?? windows.set(breach, confirmationWindow(calendar, breach, n, latestData)).get(breach)!;
+    const values = live.filter((p) => p.kind === 'value');
+    const wanted: SeriesDay[] = values.flatMap((p) =>
+      windowOf(confirmationAnchor({ kind: p.kind, latestBreach: p.latest_breach, lastSeen: p.last_seen })).workingDays.map((day) => ({
+        indicator_id: p.indicator_id!,
+        unit_id: p.unit_id,
+        day,
+      })),
     );
-    const wanted: SeriesDay[] = live.flatMap((p) => (windows.get(p.id)?.workingDays ?? []).map((day) => ({ indicator_id: p.indicator_id!, unit_id: p.unit_id, day })));
-    const reported = await new ObservationRepository(tx).present(wanted);
+    const unreported = await new ObservationRepository(tx).missing(wanted);
     const spanDays = [...new Set([...windows.values()].flatMap((w) => w.span))].sort();
     const judged = await this.judgedDays(tx, spanDays);
     return new Map(
@@ -39,7 +46,15 @@ export class ConfirmationReader {
         p.id,
         confirmationOf(
           { kind: p.kind, latestBreach: p.latest_breach, lastSeen: p.last_seen },
-          { calendar, n, latestData, reported: (d) => reported.has(`${p.indicator_id}/${p.unit_id}/${d}`), judged: (d) => judged.has(d), stillMissing: p.standing },
+          {
+            calendar,
+            n,
+            latestData,
+            reported: (d) => !unreported.has(`${p.indicator_id}/${p.unit_id}/${d}`),
+            judged: (d) => judged.has(d),
+            stillMissing: p.standing,
+            windowOf,
+          },
         ),
       ]),
     );

@@ -1,5 +1,7 @@
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
+import { useAnalyticSettings } from '../db/analytic-settings';
+import { refreshStatistics } from '../db/table-statistics';
 import { inTransaction } from '../db/transactions';
 import { crashPoint } from '../crash-points';
 import type { Day } from '../domain/day';
@@ -29,9 +31,12 @@ export class ReconcileService {
   constructor(private readonly deps: { db: Db; config: ProblemRulesConfig & Pick<DubanConfig, 'ingest'>; logger: Logger }) {}
 
   async reconcileDay(day: Day): Promise<ReconcileSummary> {
+    await this.refreshStatistics(day);
     return inTransaction(this.deps.db, async (tx) => {
       const repo = new ProblemRepository(tx);
       await repo.lock();
+      // Every live problem's evidence in a few statements, each over thousands of rows: JIT costs more than it saves.
+      await useAnalyticSettings(tx);
       const transitions = new ProblemTransitions(tx, this.deps.config);
 
       const live = await repo.liveForReconcile();
@@ -62,5 +67,21 @@ export class ReconcileService {
       this.deps.logger.info({ day, confirmed: summary.confirmed, regressed: summary.regressed, escalated: escalated.length }, 'problems reconciled');
       return summary;
     });
+  }
+
+  /**
+   * The evaluation before this step wrote the day's anomalies and the problems they make: their statistics are
+   * refreshed first (src/db/table-statistics.ts), so that the statements below, and the next day's evaluation, are
+   * planned on them. Changes nothing a decision reads; a refresh that fails is logged and left to autovacuum.
+   */
+  private async refreshStatistics(day: Day): Promise<void> {
+    try {
+      const analyzed = await refreshStatistics(this.deps.db, ['anomalies', 'problems']);
+      if (analyzed.length < 2) this.deps.logger.warn({ day, analyzed }, 'statistics of anomalies and problems not all refreshed: a table was busy; autovacuum will');
+    } catch (err) {
+      // Inside a caller's transaction the failure has aborted it: that is the caller's to see.
+      if (this.deps.db.isTransaction) throw err;
+      this.deps.logger.warn({ day, err }, 'statistics of anomalies and problems not refreshed');
+    }
   }
 }
