@@ -18,6 +18,7 @@ import { AppContext } from '../src/app-context';
 import { dayRange } from '../src/domain/day';
 import { PROJECT_ROOT } from '../src/project-root';
 import { LedgerService } from '../src/services/ledger.service';
+import { median, minMedianMax } from './bench-stats';
 import { admin, benchDatabaseUrl } from './bench-admin';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -79,8 +80,7 @@ async function main(): Promise<void> {
     const verify = await new LedgerService(app.database.db).verify();
     const seqs = await app.database.db.selectFrom('ledger_events').select(['seq']).orderBy('seq').execute();
     const gaps = seqs.filter((s, k) => s.seq !== k + 1).length;
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const spread = (xs: number[], f = (x: number) => x.toFixed(0)) => `${f(Math.min(...xs))} / ${f(median(xs))} / ${f(Math.max(...xs))}`;
+    const spread = (xs: number[]) => minMedianMax(xs);
     console.log('');
     console.log(`  API requests per second                ${spread(api.map((r) => r.requests / (r.ms / 1000)))}`);
     console.log(`  API latency p50 (ms)                   ${spread(api.map((r) => pct(r.latencies, 0.5)))}`);

@@ -18,6 +18,7 @@
  *   node dist/bench/catalogue.bench.js                          the bench
  *   node dist/bench/catalogue.bench.js child <mode> <dir> [url] one measured run (modes: load, read, parse, sync, copy)
  */
+import { median, minMedianMax as spread } from './bench-stats';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -351,11 +352,6 @@ function child(mode: string, dir: string, url?: string): Promise<ChildResult> {
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-function spread(xs: number[], digits: number): string {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[0]!.toFixed(digits)} / ${median(s).toFixed(digits)} / ${s.at(-1)!.toFixed(digits)}`;
-}
 
 if (require.main === module) {
   const [command, mode, dir, url] = process.argv.slice(2);

@@ -10,6 +10,7 @@
  * Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_DB (default
  * duban_bench_memory).
  */
+import { median, minMedianMax as spread } from './bench-stats';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -167,11 +168,6 @@ const admin = <T>(fn: (c: pg.Client) => Promise<T>) => withClient(ADMIN_URL, fn)
 const inBench = <T>(fn: (c: pg.Client) => Promise<T>) => withClient(BENCH_URL, fn);
 
 const mb = (bytes: number) => (bytes / (1 << 20)).toFixed(0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-function spread(xs: number[], digits = 0): string {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[0]!.toFixed(digits)} / ${median(s).toFixed(digits)} / ${s.at(-1)!.toFixed(digits)}`;
-}
 
 main().catch((err: unknown) => {
   console.error(err);

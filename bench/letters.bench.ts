@@ -14,6 +14,7 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { sql } from 'kysely';
 import nodemailer from 'nodemailer';
+import { median, minMedianMax } from './bench-stats';
 import { admin, benchDatabaseUrl, secs } from './bench-admin';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load-config';
@@ -97,12 +98,9 @@ async function main(): Promise<void> {
       }
     }
     const { accepted } = await sink.counts();
-    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-    const spread = (xs: number[]) => sorted(xs).map(secs).join(' / ');
-    const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
+    const spread = (xs: number[]) => minMedianMax(xs, secs);
     const dubanMs = median(rounds.map((r) => r.duban));
     const rawMs = median(rounds.map((r) => r.raw));
-    const composeMs = median(rounds.map((r) => r.compose));
     const letters = rounds[0]!.letters + 1;
     const ratio = rawMs / dubanMs;
     const relayMs = median(rounds.map((r) => r.duban - r.compose));

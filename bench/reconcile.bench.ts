@@ -29,13 +29,13 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { admin, benchDatabaseUrl, secs } from './bench-admin';
+import { GeneratedSeries, GeneratedSeriesSource } from './series-source';
 import { loadConfig } from '../src/config/load-config';
 import { createDatabase, Db } from '../src/db/database';
 import { setupRoles } from '../src/db/roles';
 import { refreshStatistics } from '../src/db/table-statistics';
 import { inRolledBackTransaction } from '../src/db/transactions';
 import { addDays, Day, dayRange } from '../src/domain/day';
-import type { IngestSource, RawRecord, SourceReadContext } from '../src/ingest/source';
 import { syncCatalogue } from '../src/services/catalogue-sync.service';
 import { EvaluationService } from '../src/services/evaluation.service';
 import { IngestService } from '../src/services/ingest.service';
@@ -51,44 +51,6 @@ const HISTORY_DAYS = 35;
 const DB = 'duban_bench_reconcile';
 const ROLES = { owner: 'duban_bench_owner', app: 'duban_bench_app' };
 const logger = pino({ level: 'silent' });
-
-interface Series {
-  unit: string;
-  indicator: string;
-  level: number;
-  spread: number;
-}
-
-/** A small deterministic generator, so that every build writes the same days. */
-function generator(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-/** The day's values of every series, as a source hands them on. */
-class BenchSource implements IngestSource {
-  readonly name = 'bench';
-  readonly percentScale = 'percent' as const;
-  constructor(private readonly series: Series[]) {}
-
-  async *read(ctx: SourceReadContext): AsyncIterable<RawRecord> {
-    const input = ctx.inputs.length;
-    ctx.inputs.push({ name: `bench:${ctx.day}` });
-    const next = generator(Number(ctx.day.replaceAll('-', '')));
-    let line = 0;
-    for (const s of this.series) {
-      line++;
-      const r = next();
-      if (r < 0.002) continue;
-      const drop = r > 0.99 ? 5 : 0;
-      const value = Math.min(100, s.level + s.spread * 0.1 * (next() - 0.5) - drop).toFixed(2);
-      yield { input, line, raw: `${s.unit},${s.indicator},${value}`, unit: s.unit, indicator: s.indicator, day: null, value };
-    }
-  }
-}
 
 function appUrl(): string {
   const u = new URL(benchDatabaseUrl(DB));
@@ -144,8 +106,8 @@ async function withAdminOf<T>(database: string, fn: (c: pg.Client) => Promise<T>
   }
 }
 
-async function seriesOf(db: Db): Promise<Series[]> {
-  const r = await sql<Series>`
+async function seriesOf(db: Db): Promise<GeneratedSeries[]> {
+  const r = await sql<GeneratedSeries>`
     SELECT u.code AS unit, i.code AS indicator, ${levelOf(sql`i`, sql`u`)}::float8 AS level,
            (coalesce(i.benchmark_value, 100) - i.alert_value)::float8 AS spread
     FROM indicators_on(${DAY}::date) i CROSS JOIN units u ORDER BY u.id, i.id`.execute(db);
@@ -232,7 +194,7 @@ async function main(): Promise<void> {
   try {
     const days = dayRange(addDays(DAY, -(SIMULATED - 1)), DAY);
     if (!reuse) {
-      const source = new BenchSource(await seriesOf(db));
+      const source = new GeneratedSeriesSource('bench', await seriesOf(db));
       console.log('');
       if (process.env.BENCH_ADMIN_ANALYZE === '1') console.log('(the administrator analyzes observations after each ingest, anomalies and problems after each day’s problems: untimed)');
       console.log('day          ingest   evaluate   problems  reconcile   confirmed regressed escalated  live problems');

@@ -64,7 +64,7 @@ export async function messageRoutes(api: FastifyInstance, deps: ApiDeps): Promis
     {
       config: { action: 'letters.read' },
       schema: {
-        summary: '交办函、重大异常预警、调度会材料（最新的在前）；责任单位负责人只看到本单位的交办函和预警',
+        summary: '交办函、督办通知（重大异常）、调度会材料（最新的在前）；责任单位负责人只看到本单位的交办函和督办通知',
         querystring: {
           type: 'object',
           additionalProperties: false,

@@ -13,7 +13,7 @@ export interface EventNames {
 }
 
 const CHANGE_LABELS = { added: '新增', changed: '修改', retired: '停用' } as const;
-export const MESSAGE_KIND_LABELS: Record<string, string> = { letter: '交办函', alert: '重大异常预警', summary: '调度会材料', notice: '通知', checkpoint: '台账检查点' };
+export const MESSAGE_KIND_LABELS: Record<string, string> = { letter: '交办函', alert: '督办通知（重大异常）', summary: '调度会材料', notice: '通知', checkpoint: '台账检查点' };
 
 /** `2026-W48` as 2026 年第 48 周. */
 export function weekText(week: string): string {

@@ -74,7 +74,7 @@ export class LetterService {
   }
 
   async issueWeek(week: IsoWeek): Promise<WeekReport> {
-    const { config, logger } = this.deps;
+    const { logger } = this.deps;
     const data = await this.gather(week);
     const due = data.units.filter((u) => this.isDue(u, data.problems.get(u.code) ?? []));
     const report: WeekReport = { week, letterDay: data.letterDay, letters: 0, assigned: 0, unaddressed: [] };

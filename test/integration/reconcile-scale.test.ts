@@ -3,13 +3,13 @@ import { DubanConfig, loadConfig } from '../../src/config/load-config';
 import { createDatabase, Db, DatabaseHandle } from '../../src/db/database';
 import { refreshStatistics } from '../../src/db/table-statistics';
 import { addDays, Day, dayRange } from '../../src/domain/day';
-import type { IngestSource, RawRecord, SourceReadContext } from '../../src/ingest/source';
 import { syncCatalogue } from '../../src/services/catalogue-sync.service';
 import { EvaluationService } from '../../src/services/evaluation.service';
 import { IngestService } from '../../src/services/ingest.service';
 import { ProblemService } from '../../src/services/problem.service';
 import { ReconcileService } from '../../src/services/reconcile.service';
 import { RulesService } from '../../src/services/rules.service';
+import { GeneratedSeriesSource } from '../../bench/series-source';
 import { silentLogger } from '../helpers/ingest-fixture';
 import { createTestDatabase, TEST_ROLES, TestDatabase } from '../helpers/test-database';
 
@@ -30,37 +30,7 @@ let config: DubanConfig;
 let ingest: IngestService;
 let evaluation: EvaluationService;
 let problems: ProblemService;
-let source: DaySource;
-
-/** A small deterministic generator, so that every run writes the same values. */
-function generator(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-/** Each series at its own level between 预警值 and 先进值, a little noise, 1 % of values 5 points down, 0.2 % missing. */
-class DaySource implements IngestSource {
-  readonly name = 'scale';
-  readonly percentScale = 'percent' as const;
-  constructor(private readonly series: Array<{ unit: string; indicator: string; level: number; spread: number }>) {}
-
-  async *read(ctx: SourceReadContext): AsyncIterable<RawRecord> {
-    const input = ctx.inputs.length;
-    ctx.inputs.push({ name: `scale:${ctx.day}` });
-    const next = generator(Number(ctx.day.replaceAll('-', '')));
-    let line = 0;
-    for (const s of this.series) {
-      line++;
-      const r = next();
-      if (r < 0.002) continue;
-      const value = Math.min(100, s.level + s.spread * 0.1 * (next() - 0.5) - (r > 0.99 ? 5 : 0)).toFixed(2);
-      yield { input, line, raw: value, unit: s.unit, indicator: s.indicator, day: null, value };
-    }
-  }
-}
+let source: GeneratedSeriesSource;
 
 const level = sql`(i.alert_value + (coalesce(i.benchmark_value, 100) - i.alert_value) * (0.3 + 0.6 * ((u.id * 7919 + i.id * 104729) % 1000) / 1000.0))`;
 
@@ -103,7 +73,7 @@ beforeAll(async () => {
   const series = await sql<{ unit: string; indicator: string; level: number; spread: number }>`
     SELECT u.code AS unit, i.code AS indicator, ${level}::float8 AS level, (coalesce(i.benchmark_value, 100) - i.alert_value)::float8 AS spread
     FROM indicators_on(${DAY}::date) i CROSS JOIN units u ORDER BY u.id, i.id`.execute(d);
-  source = new DaySource(series.rows);
+  source = new GeneratedSeriesSource('scale', series.rows);
   ingest = new IngestService({ db: d, pool: db.pool, config, logger: silentLogger, now: () => new Date('2026-12-01T04:00:00Z') });
   evaluation = new EvaluationService({ db: d, config, logger: silentLogger });
   problems = new ProblemService({ db: d, config, logger: silentLogger });
