@@ -10,17 +10,15 @@
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_KEEP_DB=1 to keep the last round's database. Each round builds
  * its database afresh (not timed).
  */
-import { fork } from 'node:child_process';
-import path from 'node:path';
 import { sql } from 'kysely';
-import nodemailer from 'nodemailer';
 import { median, minMedianMax } from './bench-stats';
 import { admin, benchDatabaseUrl, secs } from './bench-admin';
+import { sendRaw, startSink, warmUp } from './mail-sink';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load-config';
 import { createDatabase, DatabaseHandle } from '../src/db/database';
 import { migrateToLatest } from '../src/db/migrator';
-import { createMailTransport, smtpPoolOptions } from '../src/delivery/mail-transport';
+import { createMailTransport } from '../src/delivery/mail-transport';
 import { LetterService } from '../src/services/letter.service';
 import { OutboxRelay } from '../src/services/outbox-relay.service';
 import { SummaryService } from '../src/services/summary.service';
@@ -38,17 +36,10 @@ const POOL = 5;
 const TARGET = 0.7;
 const silent = pino({ level: 'silent' });
 
-interface Sink {
-  url: string;
-  /** Messages accepted and connections opened so far. */
-  counts(): Promise<{ accepted: number; connections: number }>;
-  close(): void;
-}
-
 async function main(): Promise<void> {
   const config = { ...loadConfig(), letters: { ...loadConfig().letters, summaryRecipients: ['director@bench.example'] } };
   const sink = await startSink();
-  await warmUp(sink.url, config.delivery.from);
+  await warmUp(sink.url, config.delivery.from, POOL);
   const rounds: Array<{ duban: number; compose: number; raw: number; letters: number; assigned: number; dubanConnections: number; rawConnections: number }> = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -57,7 +48,7 @@ async function main(): Promise<void> {
         // duban: the week's letters and summary steps and the relay, as the daemon runs them.
         const transport = createMailTransport(sink.url, { maxConnections: POOL });
         const before = await sink.counts();
-        let t = Date.now();
+        const t = Date.now();
         const report = await new LetterService({ db: handle.db, config, logger: silent }).issueWeek(WEEK);
         await new SummaryService({ db: handle.db, config, logger: silent }).writeWeek(WEEK);
         const composeMs = Date.now() - t;
@@ -69,16 +60,8 @@ async function main(): Promise<void> {
 
         // Raw: the same finished messages through a bare nodemailer pool with the same options, all handed over at
         // once, with the base64 bodies duban sends.
-        const messages = await handle.db.selectFrom('outbox').select(['to_addresses', 'subject', 'html', 'text', 'message_id']).orderBy('id').execute();
-        const raw = nodemailer.createTransport(smtpPoolOptions(sink.url, { maxConnections: POOL }));
-        t = Date.now();
-        await Promise.all(
-          messages.map((m) =>
-            raw.sendMail({ from: config.delivery.from, to: m.to_addresses, subject: m.subject, html: m.html, text: m.text, messageId: m.message_id.replace('@', '.raw@'), textEncoding: 'base64' }),
-          ),
-        );
-        const rawMs = Date.now() - t;
-        raw.close();
+        const messages = await handle.db.selectFrom('outbox').select(['to_addresses', 'cc_addresses', 'subject', 'html', 'text', 'message_id']).orderBy('id').execute();
+        const rawMs = await sendRaw(messages, sink.url, config.delivery.from, POOL);
         const afterRaw = await sink.counts();
         const round = {
           duban: dubanMs,
@@ -151,28 +134,6 @@ async function buildWeek(config: ReturnType<typeof loadConfig>): Promise<Databas
   await sql`UPDATE problems SET state = 'assigned', assigned_on = '2026-11-09', deadline = '2026-11-16'
             WHERE indicator_id = (SELECT id FROM indicators WHERE code = 'on_time_completion_rate')`.execute(db);
   return handle;
-}
-
-/** Compiles nodemailer's hot paths before either side is timed, so that neither pays for it. */
-async function warmUp(url: string, from: string): Promise<void> {
-  const raw = nodemailer.createTransport(smtpPoolOptions(url, { maxConnections: POOL }));
-  const html = `<table>${'<tr><td>宁国市 按时办结率 99.5%，低于预警值 100%</td></tr>'.repeat(200)}</table>`;
-  await Promise.all(Array.from({ length: 300 }, (_, k) => raw.sendMail({ from, to: `w${k}@bench.example`, subject: '预热', html, text: html })));
-  raw.close();
-}
-
-async function startSink(): Promise<Sink> {
-  const child = fork(path.join(__dirname, 'smtp-sink-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    counts: () =>
-      new Promise((resolve) => {
-        child.once('message', (m: { accepted: number; connections: number }) => resolve(m));
-        child.send('count');
-      }),
-    close: () => child.disconnect(),
-  };
 }
 
 main().catch((err: unknown) => {

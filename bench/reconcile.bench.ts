@@ -29,7 +29,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { admin, benchDatabaseUrl, secs } from './bench-admin';
-import { GeneratedSeries, GeneratedSeriesSource } from './series-source';
+import { generatedSeries, GeneratedSeriesSource, levelOf } from './series-source';
 import { loadConfig } from '../src/config/load-config';
 import { createDatabase, Db } from '../src/db/database';
 import { setupRoles } from '../src/db/roles';
@@ -91,11 +91,6 @@ async function build(config: ReturnType<typeof loadConfig>): Promise<void> {
   await withAdminOf(DB, (c) => c.query('VACUUM ANALYZE'));
 }
 
-/** Each series' level: between its 预警值 and 先进值, fixed by the series' ids so that SQL and the source agree. */
-function levelOf(i: ReturnType<typeof sql>, u: ReturnType<typeof sql>) {
-  return sql`(${i}.alert_value + (coalesce(${i}.benchmark_value, 100) - ${i}.alert_value) * (0.3 + 0.6 * ((${u}.id * 7919 + ${i}.id * 104729) % 1000) / 1000.0))`;
-}
-
 async function withAdminOf<T>(database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: benchDatabaseUrl(database) });
   await c.connect();
@@ -104,14 +99,6 @@ async function withAdminOf<T>(database: string, fn: (c: pg.Client) => Promise<T>
   } finally {
     await c.end();
   }
-}
-
-async function seriesOf(db: Db): Promise<GeneratedSeries[]> {
-  const r = await sql<GeneratedSeries>`
-    SELECT u.code AS unit, i.code AS indicator, ${levelOf(sql`i`, sql`u`)}::float8 AS level,
-           (coalesce(i.benchmark_value, 100) - i.alert_value)::float8 AS spread
-    FROM indicators_on(${DAY}::date) i CROSS JOIN units u ORDER BY u.id, i.id`.execute(db);
-  return r.rows;
 }
 
 /** Statements of `fn` that took `minMs` or more, as the server saw them from this process (BENCH_TRACE=1). */
@@ -194,7 +181,7 @@ async function main(): Promise<void> {
   try {
     const days = dayRange(addDays(DAY, -(SIMULATED - 1)), DAY);
     if (!reuse) {
-      const source = new GeneratedSeriesSource('bench', await seriesOf(db));
+      const source = new GeneratedSeriesSource('bench', await generatedSeries(db, DAY));
       console.log('');
       if (process.env.BENCH_ADMIN_ANALYZE === '1') console.log('(the administrator analyzes observations after each ingest, anomalies and problems after each day’s problems: untimed)');
       console.log('day          ingest   evaluate   problems  reconcile   confirmed regressed escalated  live problems');

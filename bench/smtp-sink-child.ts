@@ -1,7 +1,7 @@
 /**
- * The SMTP server both sides of `npm run bench:letters` send to: it accepts every message and throws it away, in its
- * own process so that its work is not counted against either side. Tells its port, then counts (messages accepted,
- * connections opened) on request.
+ * The SMTP server both sides of `npm run bench:letters` and `npm run bench:day` send to: it accepts every message and
+ * throws it away, in its own process so that its work is not counted against either side. Tells its port, then counts
+ * (messages accepted, connections opened) on request.
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';

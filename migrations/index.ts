@@ -14,6 +14,7 @@ import * as goLive from './20261130T090000000Z-go-live';
 import * as indicatorVersions from './20261130T100000000Z-indicator-versions';
 import * as apiAccess from './20261130T110000000Z-api-access';
 import * as reconcileStatistics from './20261130T120000000Z-reconcile-statistics';
+import * as observationPacks from './20261130T130000000Z-observation-packs';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '20261130T100000000Z-indicator-versions': indicatorVersions,
   '20261130T110000000Z-api-access': apiAccess,
   '20261130T120000000Z-reconcile-statistics': reconcileStatistics,
+  '20261130T130000000Z-observation-packs': observationPacks,
 };

@@ -30,6 +30,8 @@ export const APP_TABLE_PRIVILEGES = {
   api_tokens: ['SELECT', 'INSERT', 'UPDATE'],
   reply_link_revocations: ['SELECT', 'INSERT'],
   evidence_files: ['SELECT', 'INSERT'],
+  // Derived from observations by the owner's triggers; the app only reads them.
+  observation_packs: ['SELECT'],
   // The app checks that the schema is current; only the owner migrates.
   kysely_migration: ['SELECT'],
   kysely_migration_lock: ['SELECT'],

@@ -47,6 +47,12 @@ export interface SeriesKey {
   unit_id: number;
 }
 
+/** Series with the values of their window on the day judged, in any order (float8 as the history converts them). */
+export interface WindowValues {
+  keys: SeriesKey[];
+  values: number[][];
+}
+
 /** Which indicators and which units a rule looks at, as SQL over `i` (indicators) and over `u` (units). */
 function ruleFilters(rule: RuleDefinition): { indicators: RawBuilder<boolean>; units: RawBuilder<boolean> } {
   const indicators = rule.indicators === 'all' ? sql`true` : sql`i.code = ANY(${rule.indicators}::text[])`;
@@ -89,11 +95,12 @@ export class CandidateRepository {
   }
 
   /**
-   * Series whose value breached the threshold on every one of `days` (the day judged and the working days before
-   * it). Exactly at the threshold is not a breach. The threshold is the rule's value or the indicator's 预警值; the
-   * side is the rule's or the bad side of the indicator's direction.
+   * Series whose value breached the threshold on `day`. Exactly at the threshold is not a breach. The threshold is
+   * the rule's value or the indicator's 预警值 (as it stood on the day judged, also for the earlier days of a `for N`
+   * rule); the side is the rule's or the bad side of the indicator's direction. With `only`, just those series are
+   * looked at (a `for N` rule's earlier days).
    */
-  async thresholdCandidates(rule: Extract<RuleDefinition, { kind: 'threshold' }>, day: string, days: string[]): Promise<ThresholdCandidate[]> {
+  async thresholdCandidates(rule: Extract<RuleDefinition, { kind: 'threshold' }>, day: string, only?: SeriesKey[]): Promise<ThresholdCandidate[]> {
     const r = await sql<ThresholdCandidate>`
       WITH s AS (
         SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name, i.unit AS indicator_unit,
@@ -101,12 +108,11 @@ export class CandidateRepository {
                coalesce(${rule.op ?? null}::text, CASE i.direction WHEN 'higher' THEN 'below' ELSE 'above' END) AS op
         FROM ${this.indicators} i CROSS JOIN units u WHERE ${ruleFilter(rule)})
       SELECT s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold::text, s.op, s.alert::text,
-             max(o.value) FILTER (WHERE o.day = ${day}::date)::text AS value
-      FROM s JOIN observations o ON o.indicator_id = s.indicator_id AND o.unit_id = s.unit_id AND o.day = ANY(${days}::date[])
-      WHERE s.threshold IS NOT NULL
-        AND CASE s.op WHEN 'below' THEN o.value < s.threshold ELSE o.value > s.threshold END
-      GROUP BY s.indicator_id, s.unit_id, s.unit_name, s.indicator_name, s.indicator_unit, s.threshold, s.op, s.alert
-      HAVING count(*) = ${days.length}`.execute(this.db);
+             o.value::text AS value
+      FROM observations o ${restrictTo(only, 'o')}
+      JOIN s ON s.indicator_id = o.indicator_id AND s.unit_id = o.unit_id
+      WHERE o.day = ${day}::date AND s.threshold IS NOT NULL
+        AND CASE s.op WHEN 'below' THEN o.value < s.threshold ELSE o.value > s.threshold END`.execute(this.db);
     return r.rows;
   }
 
@@ -140,26 +146,26 @@ export class CandidateRepository {
    * unit tied with the last one counted is in too; a unit level with the best of its peers never is, so a field
    * where everyone reports 100 % has no bottom.
    *
-   * Ranked on narrow rows (ids and a score), all three windows over one sort; names are joined to the few that rank.
+   * Ranked on narrow rows (ids and a score), all three windows over one sort; names and the day's value are joined to
+   * the few that rank.
    */
   async rankCandidates(rule: Extract<RuleDefinition, { kind: 'rank' }>, day: string, days: string[]): Promise<RankCandidate[]> {
     const r = await sql<RankCandidate>`
       WITH scored AS (
-        SELECT o.day, o.indicator_id, o.unit_id, u.kind, o.value,
+        SELECT o.day, o.indicator_id, o.unit_id, u.kind,
                CASE i.direction WHEN 'higher' THEN o.value ELSE -o.value END AS score
         FROM observations o
         JOIN ${this.indicators} i ON i.id = o.indicator_id
         JOIN units u ON u.id = o.unit_id
         WHERE o.day = ANY(${days}::date[]) AND ${ruleFilter(rule)}),
       ranked AS (
-        SELECT day, indicator_id, unit_id, kind, value, score,
+        SELECT day, indicator_id, unit_id, score,
                rank() OVER (PARTITION BY indicator_id, kind, day ORDER BY score) AS position,
                count(*) OVER (PARTITION BY indicator_id, kind, day) AS peers,
                max(score) OVER (PARTITION BY indicator_id, kind, day) AS best
         FROM scored),
       bottom AS (
         SELECT indicator_id, unit_id,
-               max(value) FILTER (WHERE day = ${day}::date) AS value,
                max(position) FILTER (WHERE day = ${day}::date) AS position,
                max(peers) FILTER (WHERE day = ${day}::date) AS peers
         FROM ranked
@@ -167,8 +173,9 @@ export class CandidateRepository {
         GROUP BY indicator_id, unit_id
         HAVING count(*) = ${days.length})
       SELECT b.indicator_id, b.unit_id, u.name AS unit_name, u.kind AS unit_kind, i.name AS indicator_name,
-             i.unit AS indicator_unit, b.value::text, b.position::int, b.peers::int
-      FROM bottom b JOIN ${this.indicators} i ON i.id = b.indicator_id JOIN units u ON u.id = b.unit_id`.execute(this.db);
+             i.unit AS indicator_unit, o.value::text, b.position::int, b.peers::int
+      FROM bottom b JOIN ${this.indicators} i ON i.id = b.indicator_id JOIN units u ON u.id = b.unit_id
+      JOIN observations o ON o.day = ${day}::date AND o.indicator_id = b.indicator_id AND o.unit_id = b.unit_id`.execute(this.db);
     return r.rows;
   }
 
@@ -183,12 +190,16 @@ export class CandidateRepository {
    * to its value on the day; the median is read off the array and the MAD taken from it. That sorts the window once
    * where the textbook form sorts it twice (for the median, then for the MAD), and needs no join back to the day's
    * values. (An ordered aggregate also keeps Postgres from hashing 550,000 arrays, which spills to disk.)
+   *
+   * `only` may also bring each series' window values as the packed values hold them (observation_packs: the same
+   * float8 the history converts to), so that only the day's value is read from the history: the statistics and the test
+   * stay this statement's.
    */
   async baselineCandidates(
     rule: Extract<RuleDefinition, { kind: 'baseline' }>,
     day: string,
     window: string[],
-    only?: SeriesKey[],
+    only?: SeriesKey[] | WindowValues,
   ): Promise<{ candidates: BaselineCandidate[]; insufficient: number }> {
     const { indicators, units } = ruleFilters(rule);
     // Series of inactive units or indicators are dropped when judging; filtering here only pays for a narrow rule.
@@ -196,6 +207,32 @@ export class CandidateRepository {
       rule.indicators === 'all' && rule.scope === 'all'
         ? sql``
         : sql`AND o.indicator_id IN (SELECT i.id FROM ${this.indicators} i WHERE ${indicators}) AND o.unit_id IN (SELECT u.id FROM units u WHERE ${units})`;
+    const days = [...window, day];
+    const gathered = sql`max(o.value) FILTER (WHERE o.day = ${day}::date) AS value,
+                   array_agg(o.value::float8 ORDER BY o.value) FILTER (WHERE o.day <> ${day}::date) AS vals,
+                   count(*) FILTER (WHERE o.day <> ${day}::date)::int AS n`;
+    // Every series in one pass over the window's days; a few named series each by its own index probes (the keys
+    // drive), which a join of the keys with the window's rows would not guarantee.
+    const kept = only && !Array.isArray(only) ? only : undefined;
+    const offsets: number[] = [];
+    if (kept) kept.values.reduce((at, v) => (offsets.push(at), at + v.length), 1);
+    const perSeries = kept
+      ? sql`SELECT k.indicator_id, k.unit_id, o.value, v.vals, v.n
+            FROM unnest(${kept.keys.map((k) => k.indicator_id)}::int[], ${kept.keys.map((k) => k.unit_id)}::int[],
+                        ${offsets}::int[], ${kept.values.map((v) => v.length)}::int[]) AS k(indicator_id, unit_id, first, count)
+            LEFT JOIN observations o ON o.day = ${day}::date AND o.indicator_id = k.indicator_id AND o.unit_id = k.unit_id
+            CROSS JOIN LATERAL (SELECT array_agg(x ORDER BY x) AS vals, count(*)::int AS n
+                                FROM unnest((${kept.values.flat()}::float8[])[k.first : k.first + k.count - 1]) x) v`
+      : Array.isArray(only)
+      ? sql`SELECT k.indicator_id, k.unit_id, g.value, g.vals, g.n
+            FROM unnest(${only.map((k) => k.indicator_id)}::int[], ${only.map((k) => k.unit_id)}::int[]) AS k(indicator_id, unit_id)
+            CROSS JOIN LATERAL (SELECT ${gathered} FROM observations o
+                                WHERE o.day = ANY(${days}::date[]) AND o.indicator_id = k.indicator_id AND o.unit_id = k.unit_id) g
+            WHERE g.n > 0 OR g.value IS NOT NULL`
+      : sql`SELECT o.indicator_id, o.unit_id, ${gathered}
+            FROM observations o
+            WHERE o.day = ANY(${days}::date[]) ${narrowed}
+            GROUP BY o.indicator_id, o.unit_id`;
     // One statement: the statistics are computed once and read twice, for the candidates (as a JSON array) and for
     // the count of series in scope with too little history to be judged.
     const r = await sql<{ insufficient: number; candidates: BaselineCandidate[] }>`
@@ -203,13 +240,7 @@ export class CandidateRepository {
         SELECT a.indicator_id, a.unit_id, a.value, a.median, a.n, d.mad
         FROM (
           SELECT g.*, (g.vals[(g.n + 1) / 2] + g.vals[(g.n + 2) / 2]) / 2 AS median
-          FROM (
-            SELECT o.indicator_id, o.unit_id, max(o.value) FILTER (WHERE o.day = ${day}::date) AS value,
-                   array_agg(o.value::float8 ORDER BY o.value) FILTER (WHERE o.day <> ${day}::date) AS vals,
-                   count(*) FILTER (WHERE o.day <> ${day}::date)::int AS n
-            FROM observations o ${restrictTo(only, 'o')}
-            WHERE o.day = ANY(${[...window, day]}::date[]) ${narrowed}
-            GROUP BY o.indicator_id, o.unit_id) g) a
+          FROM (${perSeries}) g) a
         CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(v - a.median)) AS mad FROM unnest(a.vals) v) d),
       found AS (
         SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name,
@@ -230,6 +261,44 @@ export class CandidateRepository {
     return { candidates, insufficient: only ? 0 : insufficient };
   }
 
+  /** The indicators a rule looks at on the day judged, with the side that is bad. */
+  async indicatorsInScope(rule: RuleDefinition): Promise<Array<{ id: number; higherIsBetter: boolean }>> {
+    const { indicators } = ruleFilters(rule);
+    const r = await sql<{ id: number; direction: string }>`SELECT i.id, i.direction FROM ${this.indicators} i WHERE ${indicators} ORDER BY i.id`.execute(this.db);
+    return r.rows.map((i) => ({ id: i.id, higherIsBetter: i.direction === 'higher' }));
+  }
+
+  /** How many series (indicator × unit) a rule looks at. */
+  async seriesInScope(rule: RuleDefinition): Promise<number> {
+    const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${this.indicators} i CROSS JOIN units u WHERE ${ruleFilter(rule)}`.execute(this.db);
+    return r.rows[0]!.n;
+  }
+
+  /** The ids of the units a rule looks at. */
+  async unitsInScope(rule: RuleDefinition): Promise<number[]> {
+    const { units } = ruleFilters(rule);
+    const r = await sql<{ id: number }>`SELECT u.id FROM units u WHERE ${units}`.execute(this.db);
+    return r.rows.map((u) => u.id);
+  }
+
+  /**
+   * One indicator's values on `days` as the packs keep them (observation_packs: per day and chunk of unit ids, pairs
+   * of unit id and float8), chunk by chunk: `visit` gets each chunk's packs of those days. A window of half a million
+   * series travels in a few hundred rows, and the process holds one indicator's at a time.
+   */
+  async forEachChunk(indicatorId: number, days: readonly string[], visit: (packs: Array<{ day: string; packed: Buffer }>) => void): Promise<void> {
+    const r = await sql<{ day: string; chunk: number; packed: Buffer }>`
+      SELECT to_char(day, 'YYYY-MM-DD') AS day, chunk, packed FROM observation_packs
+      WHERE indicator_id = ${indicatorId} AND day = ANY(${days}::date[])
+      ORDER BY chunk, day`.execute(this.db);
+    for (let k = 0; k < r.rows.length; ) {
+      const chunk = r.rows[k]!.chunk;
+      const packs = [];
+      for (; k < r.rows.length && r.rows[k]!.chunk === chunk; k++) packs.push(r.rows[k]!);
+      visit(packs);
+    }
+  }
+
   /**
    * Series expected and not reported: in the rule's scope and the indicator's (the units it applies to), with no value
    * on any of `days`, and a value on at least `minReported` of the `expectation` days (the working days before). A
@@ -237,15 +306,20 @@ export class CandidateRepository {
    */
   async missingCandidates(rule: Extract<RuleDefinition, { kind: 'missing' }>, days: string[], expectation: string[]): Promise<MissingCandidate[]> {
     if (expectation.length < rule.minReported) return [];
+    // The absent series first, against the missing days' values as one set (an anti-join); only those few are asked
+    // how often they reported before, each by its own index probes. Asked of every series in scope, that count
+    // would read the whole expectation window.
     const r = await sql<MissingCandidate>`
-      SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name
-      FROM ${this.indicators} i CROSS JOIN units u
-      WHERE ${ruleFilter(rule)}
-        AND (i.scope = '"all"'::jsonb OR i.scope->'kinds' ? u.kind OR i.scope->'units' ? u.code)
-        AND NOT EXISTS (SELECT 1 FROM observations o
-                        WHERE o.day = ANY(${days}::date[]) AND o.indicator_id = i.id AND o.unit_id = u.id)
-        AND (SELECT count(*) FROM observations o
-             WHERE o.day = ANY(${expectation}::date[]) AND o.indicator_id = i.id AND o.unit_id = u.id) >= ${rule.minReported}`.execute(this.db);
+      WITH absent AS MATERIALIZED (
+        SELECT i.id AS indicator_id, u.id AS unit_id, u.name AS unit_name, i.name AS indicator_name
+        FROM ${this.indicators} i CROSS JOIN units u
+        WHERE ${ruleFilter(rule)}
+          AND (i.scope = '"all"'::jsonb OR i.scope->'kinds' ? u.kind OR i.scope->'units' ? u.code)
+          AND NOT EXISTS (SELECT 1 FROM observations o
+                          WHERE o.day = ANY(${days}::date[]) AND o.indicator_id = i.id AND o.unit_id = u.id))
+      SELECT a.* FROM absent a
+      WHERE (SELECT count(*) FROM observations o
+             WHERE o.day = ANY(${expectation}::date[]) AND o.indicator_id = a.indicator_id AND o.unit_id = a.unit_id) >= ${rule.minReported}`.execute(this.db);
     return r.rows;
   }
 }

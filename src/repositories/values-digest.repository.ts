@@ -33,11 +33,15 @@ export class ValuesDigestRepository {
     await pipeline(
       this.client.query(
         // Ordered to the last column, in a collation that is the same everywhere, so the text is one and the same.
+        // The day and run as single values (sub-selects of the one row), not a join: the temporary table has no
+        // statistics, and joined, the planner read and sorted every observation of every day.
         copyTo(`COPY (SELECT o.indicator_id, o.unit_id, trim_scale(o.value)::text COLLATE "C"
-                      FROM values_digest_run r JOIN observations o ON o.day = r.day AND o.run_id = r.run_id
+                      FROM observations o
+                      WHERE o.day = (SELECT day FROM values_digest_run) AND o.run_id = (SELECT run_id FROM values_digest_run)
                       UNION ALL
                       SELECT v.indicator_id, v.unit_id, trim_scale(v.old_value)::text COLLATE "C"
-                      FROM values_digest_run r JOIN observation_revisions v ON v.day = r.day AND v.old_run_id = r.run_id
+                      FROM observation_revisions v
+                      WHERE v.day = (SELECT day FROM values_digest_run) AND v.old_run_id = (SELECT run_id FROM values_digest_run)
                       ORDER BY 1, 2, 3) TO STDOUT`),
       ),
       new Writable({

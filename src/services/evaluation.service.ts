@@ -8,11 +8,15 @@ import { explainBaseline, explainChange, explainMissing, explainRank, explainThr
 import type { Day } from '../domain/day';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
+import { BaselineScreen } from '../domain/baseline-screen';
 import { AnomalyRepository, FoundAnomaly } from '../repositories/anomaly.repository';
-import { CandidateRepository, SeriesKey } from '../repositories/candidate.repository';
+import { BaselineCandidate, CandidateRepository, WindowValues, SeriesKey } from '../repositories/candidate.repository';
 import { IndicatorVersionRepository } from '../repositories/indicator-version.repository';
 import { IngestRunRepository } from '../repositories/ingest-run.repository';
 import { RuleVersionRepository } from '../repositories/rule-version.repository';
+
+/** Unit ids per pack (observation_packs' chunks, migrations/20261130T130000000Z-observation-packs.ts). */
+const CHUNK_UNITS = 4096;
 
 export interface RuleOutcome {
   ruleId: string;
@@ -49,9 +53,11 @@ export class EvaluationService {
 
   /**
    * With `within`, inside the caller's transaction (a backtest's or a replay's, which roll back). With `versionsAsOf`
-   * (a replay), only the rule and threshold versions stored by then count.
+   * (a replay), only the rule and threshold versions stored by then count. With `reference`, every rule is judged by
+   * its statement over the history alone, without the packed values: the full computation the incremental one is held
+   * to (test/integration/incremental-evaluation.test.ts).
    */
-  async evaluateDay(day: Day, opts: { trigger: string; within?: Db; versionsAsOf?: RawBuilder<Date> }): Promise<EvaluationSummary> {
+  async evaluateDay(day: Day, opts: { trigger: string; within?: Db; versionsAsOf?: RawBuilder<Date>; reference?: boolean }): Promise<EvaluationSummary> {
     return inTransaction(opts.within ?? this.deps.db, async (tx) => {
       await sql`SELECT pg_advisory_xact_lock(hashtext('duban.evaluate'), hashtext(${day}))`.execute(tx);
       await useAnalyticSettings(tx);
@@ -71,7 +77,7 @@ export class EvaluationService {
         const rule = version.definition as RuleDefinition;
         const base = { ruleId: rule.id, version: version.version, kind: rule.kind, severity: rule.severity };
         const started = Date.now();
-        const { found, insufficientHistory } = await this.find(candidates, rule, day);
+        const { found, insufficientHistory } = await this.find(candidates, opts.reference === true, rule, day);
         const raising = { id: rule.id, versionId: version.id, kind: rule.kind, severity: rule.severity };
         const recorded = await anomalies.record(evaluationId, raising, day, found, thresholds);
         outcomes.push({
@@ -130,12 +136,71 @@ export class EvaluationService {
     return out;
   }
 
-  private async find(repo: CandidateRepository, rule: RuleDefinition, day: Day): Promise<{ found: FoundAnomaly[]; insufficientHistory?: number }> {
-    const found = await this.findRows(repo, rule, day);
+  /**
+   * A day's baseline from the packed values (observation_packs): every series in scope screened in the process, its
+   * window gathered from a few hundred rows, and the few the screen lets through judged by the rule's statement.
+   */
+  private async baselineFromPacks(
+    repo: CandidateRepository,
+    rule: Extract<RuleDefinition, { kind: 'baseline' }>,
+    day: Day,
+    window: Day[],
+  ): Promise<{ candidates: BaselineCandidate[]; insufficient: number }> {
+    const screen = new BaselineScreen(rule);
+    const inScope = new Set(await repo.unitsInScope(rule));
+    const size = window.length;
+    const values = new Float64Array(CHUNK_UNITS * Math.max(size, 1));
+    const counts = new Uint16Array(CHUNK_UNITS);
+    const dayValues = new Float64Array(CHUNK_UNITS);
+    const suspects: WindowValues = { keys: [], values: [] };
+    let judged = 0;
+    for (const indicator of await repo.indicatorsInScope(rule)) {
+      await repo.forEachChunk(indicator.id, [...window, day], (packs) => {
+        counts.fill(0);
+        dayValues.fill(NaN);
+        const base = packs[0]!.packed.readInt32BE(0) - (packs[0]!.packed.readInt32BE(0) % CHUNK_UNITS);
+        for (const { day: d, packed } of packs) {
+          const isDay = d === day;
+          for (let at = 0; at < packed.length; at += 12) {
+            const k = packed.readInt32BE(at) - base;
+            const v = packed.readDoubleBE(at + 4);
+            if (isDay) dayValues[k] = v;
+            else values[k * size + counts[k]!++] = v;
+          }
+        }
+        for (let k = 0; k < CHUNK_UNITS; k++) {
+          const unitId = base + k;
+          if ((counts[k] === 0 && Number.isNaN(dayValues[k]!)) || !inScope.has(unitId)) continue;
+          const own = values.subarray(k * size, k * size + counts[k]!);
+          const verdict = screen.screen(own, counts[k]!, dayValues[k]!, indicator.higherIsBetter);
+          if (verdict !== 'insufficient') judged++;
+          if (verdict === 'suspect') {
+            suspects.keys.push({ indicator_id: indicator.id, unit_id: unitId });
+            suspects.values.push(Array.from(own));
+          }
+        }
+      });
+    }
+    const candidates = suspects.keys.length === 0 ? [] : (await repo.baselineCandidates(rule, day, window, suspects)).candidates;
+    return { candidates, insufficient: (await repo.seriesInScope(rule)) - judged };
+  }
+
+  private async find(
+    repo: CandidateRepository,
+    reference: boolean,
+    rule: RuleDefinition,
+    day: Day,
+  ): Promise<{ found: FoundAnomaly[]; insufficientHistory?: number }> {
+    const found = await this.findRows(repo, reference, rule, day);
     return Array.isArray(found) ? { found } : found;
   }
 
-  private async findRows(repo: CandidateRepository, rule: RuleDefinition, day: Day): Promise<FoundAnomaly[] | { found: FoundAnomaly[]; insufficientHistory: number }> {
+  private async findRows(
+    repo: CandidateRepository,
+    reference: boolean,
+    rule: RuleDefinition,
+    day: Day,
+  ): Promise<FoundAnomaly[] | { found: FoundAnomaly[]; insufficientHistory: number }> {
     // Judged on working days only: a run of working days (an anomaly on a weekend or holiday never claims one); a
     // change or a baseline, whose references are working days (a Saturday is not measured against a Friday's
     // regime); and missing data, which are expected on working days. A threshold or a rank of one day is judged any day.
@@ -146,7 +211,11 @@ export class EvaluationService {
       case 'baseline': {
         let insufficient = 0;
         const held = await this.heldOnEvery(days, async (d, only) => {
-          const judged = await repo.baselineCandidates(rule, d, this.windowDays(d, rule.window, rule.sameWeekday), only);
+          const window = this.windowDays(d, rule.window, rule.sameWeekday);
+          // The day itself from the packed values; a `for N` rule's earlier days only for the few series the day
+          // flagged, by the statement.
+          const judged =
+            !only && !reference ? await this.baselineFromPacks(repo, rule, d, window) : await repo.baselineCandidates(rule, d, window, only);
           if (!only) insufficient = judged.insufficient;
           return judged.candidates;
         });
@@ -173,7 +242,7 @@ export class EvaluationService {
         };
       }
       case 'threshold':
-        return (await repo.thresholdCandidates(rule, day, days)).map((c) => ({
+        return (await this.heldOnEvery(days, (d, only) => repo.thresholdCandidates(rule, d, only))).map((c) => ({
           indicator_id: c.indicator_id,
           unit_id: c.unit_id,
           observed_value: c.value,

@@ -73,7 +73,7 @@ async function duban(...args: string[]): Promise<{ exit: number; printed: string
 async function reset(): Promise<void> {
   await db.admin().db.transaction().execute(async (tx) => {
     await sql`SET LOCAL session_replication_role = replica`.execute(tx);
-    await sql`TRUNCATE observations, observation_revisions, ingest_rejects, ingest_ignored_columns, ingest_runs, anomalies, evaluation_runs,
+    await sql`TRUNCATE observations, observation_packs, observation_revisions, ingest_rejects, ingest_ignored_columns, ingest_runs, anomalies, evaluation_runs,
               problems, ledger_events, job_runs RESTART IDENTITY CASCADE`.execute(tx);
   });
 }

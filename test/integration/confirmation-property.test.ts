@@ -80,7 +80,7 @@ async function world(label: string): Promise<World> {
 async function reset(w: World): Promise<void> {
   await w.db.admin().db.transaction().execute(async (tx) => {
     await sql`SET LOCAL session_replication_role = replica`.execute(tx);
-    await sql`TRUNCATE observations, observation_revisions, ingest_rejects, ingest_runs, anomalies, evaluation_runs, problems, ledger_events, ledger_checkpoints
+    await sql`TRUNCATE observations, observation_packs, observation_revisions, ingest_rejects, ingest_runs, anomalies, evaluation_runs, problems, ledger_events, ledger_checkpoints
               RESTART IDENTITY CASCADE`.execute(tx);
   });
 }
