@@ -320,6 +320,13 @@ async function runOnce(k: number, ctx: RunContext): Promise<DayResult[]> {
   return results;
 }
 
+/** The step during which this process's peak RSS was reached: where to look when it is too high. */
+let peak = { mb: 0, at: '' };
+function notePeak(at: string): void {
+  const mb = process.resourceUsage().maxRSS / 1024;
+  if (mb > peak.mb + 1) peak = { mb, at };
+}
+
 async function simulateDay(app: AppContext, ctx: RunContext, day: Day, database: string, scan: pg.Client): Promise<DayResult> {
   const { config } = ctx;
   const services = app.services;
@@ -332,6 +339,7 @@ async function simulateDay(app: AppContext, ctx: RunContext, day: Day, database:
       return await fn();
     } finally {
       ms[step] += performance.now() - t;
+      notePeak(`${day} ${step}`);
     }
   };
 
@@ -504,7 +512,7 @@ function printSummary(runs: DayResult[][], ctx: RunContext, shape: Shape, pgVers
   console.log(row(['day', 'total', 'evaluate', 'every-day steps'], w));
   days.forEach((day, j) => console.log(row([label(day), minMedianMax(across(j, total).map((x) => x / 1000), 2), minMedianMax(across(j, (d) => d.ms.evaluate / 1000), 2), minMedianMax(across(j, everyDay).map((x) => x / 1000), 2)], w)));
   console.log('');
-  console.log(`peak RSS of this process: ${rssMb.toFixed(0)} MB (duban's work; the SMTP sink, the raw sides and the CSV writer are processes of their own)`);
+  console.log(`peak RSS of this process: ${rssMb.toFixed(0)} MB (duban's work; the SMTP sink, the raw sides and the CSV writer are processes of their own), reached in ${peak.at || 'the set-up'}`);
   const first = 0;
   const last = days.length - 1;
   const firstTotal = median(across(first, total));

@@ -53,19 +53,34 @@ function checked(value: string, hadPercentSign: boolean): ParsedNumber {
 
 /** Compares two canonical decimal strings exactly: negative, zero or positive as a is below, equal to or above b. */
 export function compareDecimal(a: string, b: string): number {
-  const na = a.startsWith('-');
-  const nb = b.startsWith('-');
+  // On the characters, without splitting: every ingested value is compared, half a million a day at national scale.
+  const na = a.charCodeAt(0) === MINUS;
+  const nb = b.charCodeAt(0) === MINUS;
   if (na !== nb) return na ? -1 : 1;
   const sign = na ? -1 : 1;
-  const [ai = '', af = ''] = (na ? a.slice(1) : a).split('.');
-  const [bi = '', bf = ''] = (nb ? b.slice(1) : b).split('.');
-  if (ai.length !== bi.length) return sign * (ai.length - bi.length);
-  if (ai !== bi) return sign * (ai < bi ? -1 : 1);
-  const width = Math.max(af.length, bf.length);
-  const fa = af.padEnd(width, '0');
-  const fb = bf.padEnd(width, '0');
-  return fa === fb ? 0 : sign * (fa < fb ? -1 : 1);
+  const sa = na ? 1 : 0;
+  const sb = nb ? 1 : 0;
+  const pa = a.indexOf('.');
+  const pb = b.indexOf('.');
+  const ia = (pa < 0 ? a.length : pa) - sa;
+  const ib = (pb < 0 ? b.length : pb) - sb;
+  if (ia !== ib) return sign * (ia - ib);
+  for (let k = 0; k < ia; k++) {
+    const d = a.charCodeAt(sa + k) - b.charCodeAt(sb + k);
+    if (d !== 0) return sign * (d < 0 ? -1 : 1);
+  }
+  const fa = pa < 0 ? 0 : a.length - pa - 1;
+  const fb = pb < 0 ? 0 : b.length - pb - 1;
+  for (let k = 0; k < Math.max(fa, fb); k++) {
+    const ca = k < fa ? a.charCodeAt(pa + 1 + k) : ZERO;
+    const cb = k < fb ? b.charCodeAt(pb + 1 + k) : ZERO;
+    if (ca !== cb) return sign * (ca < cb ? -1 : 1);
+  }
+  return 0;
 }
+
+const MINUS = 45;
+const ZERO = 48;
 
 /** `value × 10^places` done on the digits, so no binary rounding creeps in. */
 export function shiftDecimal(value: string, places: number): string {

@@ -1,11 +1,30 @@
 import { formatValue } from './anomaly-explanation';
 import type { Day } from './day';
 import { mondayOf, type IsoWeek } from './iso-week';
-import type { Bureau, IndicatorStanding, LetterProblem } from './letter-content';
+import type { Bureau, LetterProblem } from './letter-content';
 import { chineseDate, documentDay, periodText, weeksLabel } from './letter-schedule';
 import { ESCALATION_LABELS, EscalationLevel, overdueWorkingDays } from './problem-deadline';
 import { hasRunningDeadline, isLive, STATE_LABELS } from './problem-state';
 import type { WorkingCalendar } from './working-calendar';
+
+/**
+ * One indicator across the units on the latest data day: the city's value and the week before (or, without a city row,
+ * the units' averages), how many units reported and how many miss the 预警值, and the worst of those (up to 3). Counted
+ * in the database, where every unit's row is, not here.
+ */
+export interface IndicatorOverview {
+  indicator: string;
+  measure: string;
+  direction: 'higher' | 'lower';
+  alert: string | null;
+  /** The value is the city's (its row exists), else the units' average. */
+  fromCity: boolean;
+  latest: number | null;
+  weekAgo: number | null;
+  reported: number;
+  breaching: number;
+  worst: Array<{ unit: string; latest: string }>;
+}
 
 export interface SummaryInput {
   week: IsoWeek;
@@ -19,8 +38,8 @@ export interface SummaryInput {
    */
   problems: Array<LetterProblem & { owner: string; ownerWritten: boolean }>;
   lettersIssued: number;
-  /** Every unit's standing on each indicator. */
-  standings: Array<IndicatorStanding & { unit: string }>;
+  /** Each indicator as the units stand on it (LetterRepository.indicatorOverview). */
+  indicators: IndicatorOverview[];
   /** The city as a whole (the unit of kind city), whose value is the city's; none, the units' average stands in. */
   city?: string | undefined;
   /** Problems opened and closed in each of the last weeks, oldest first. */
@@ -153,8 +172,8 @@ export function composeSummary(input: SummaryInput) {
     changes,
     hasChanges: changes.length > 0,
     cityLabel: input.city ? '全市' : '各单位平均',
-    indicators: indicatorLines(input.standings, input.city),
-    hasIndicators: input.standings.length > 0,
+    indicators: indicatorLines(input.indicators, input.city),
+    hasIndicators: input.indicators.length > 0,
     trend: input.trend.map((t) => ({ ...t, label: weeksLabel({ from: mondayOf(t.week), to: mondayOf(t.week) }), openedBar: barWidth(t.opened, maxTrend), closedBar: barWidth(t.closed, maxTrend) })),
     checkpoints: (input.checkpoints ?? []).map((c) => ({ ...c, headShort: c.head.slice(0, 16) })),
     checkpointsNote:
@@ -191,44 +210,25 @@ function count<T>(xs: T[], f: (x: T) => boolean): number {
   return xs.reduce((n, x) => n + (f(x) ? 1 : 0), 0);
 }
 
-/**
- * Per indicator: the city's value now and its change on last week (the units' average where there is no city row), how
- * many units miss the 预警值 and the worst of them.
- */
-function indicatorLines(standings: Array<IndicatorStanding & { unit: string }>, city: string | undefined) {
-  const groups = new Map<string, Array<IndicatorStanding & { unit: string }>>();
-  for (const s of standings) {
-    const group = groups.get(s.indicator);
-    if (group) group.push(s);
-    else groups.set(s.indicator, [s]);
-  }
-  return [...groups.values()].map((all) => {
-    const { indicator, measure, direction, alert } = all[0]!;
-    const cityRow = all.find((r) => r.unit === city);
-    const rows = all.filter((r) => r !== cityRow);
-    const reported = rows.filter((r) => r.latest !== null);
+/** Per indicator: the city's value now and its change on last week, how many units miss the 预警值 and the worst of them. */
+function indicatorLines(indicators: IndicatorOverview[], city: string | undefined) {
+  return indicators.map((o) => {
+    const { indicator, measure, direction, alert, latest: now, weekAgo: before } = o;
     const worseFirst = (a: number, b: number) => (direction === 'higher' ? a - b : b - a);
-    const breaching = alert === null ? [] : reported.filter((r) => worseFirst(Number(r.latest), Number(alert)) < 0);
-    breaching.sort((a, b) => worseFirst(Number(a.latest), Number(b.latest)));
-    const now = cityRow ? (cityRow.latest === null ? null : Number(cityRow.latest)) : mean(reported.map((r) => Number(r.latest)));
-    const before = cityRow ? (cityRow.weekAgo === null ? null : Number(cityRow.weekAgo)) : mean(rows.filter((r) => r.weekAgo !== null).map((r) => Number(r.weekAgo)));
     const change = now !== null && before !== null ? Math.round((now - before) * 100) / 100 : null;
     return {
       indicator,
       alert: alert === null ? '—' : formatValue(alert, measure),
-      value: now === null ? '—' : `${formatValue(Math.round(now * 100) / 100, measure)}${cityRow || city === undefined ? '' : '（各单位平均）'}`,
+      value: now === null ? '—' : `${formatValue(Math.round(now * 100) / 100, measure)}${o.fromCity || city === undefined ? '' : '（各单位平均）'}`,
       /** Worse than the 预警值 in the indicator's direction: under it, or over it for one where lower is better. */
       missesAlert: now !== null && alert !== null && worseFirst(now, Number(alert)) < 0,
-      reported: reported.length,
-      breaching: breaching.length,
-      hasBreaching: breaching.length > 0,
-      worst: breaching.slice(0, 3).map((r) => `${r.unit} ${formatValue(r.latest!, measure)}`).join('、') || '—',
+      reported: o.reported,
+      breaching: o.breaching,
+      hasBreaching: o.breaching > 0,
+      worst: o.worst.map((r) => `${r.unit} ${formatValue(r.latest, measure)}`).join('、') || '—',
       change: change === null ? '—' : change === 0 ? '持平' : `${change > 0 ? '+' : ''}${change}${measure === '%' ? '个百分点' : ''}`,
       worse: change !== null && (direction === 'higher' ? change < 0 : change > 0),
     };
   });
 }
 
-function mean(xs: number[]): number | null {
-  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
-}

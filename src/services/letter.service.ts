@@ -12,13 +12,13 @@ import { letterNumber } from '../domain/letter-schedule';
 import { isLive } from '../domain/problem-state';
 import { WorkingCalendar } from '../domain/working-calendar';
 import type { Logger } from '../logger';
-import { IssuedLetter, LetterRepository, LetterUnit, WeekProblemRow } from '../repositories/letter.repository';
+import { IssuedLetter, LetterRepository, LetterUnit, StandingRow, WeekProblemRow } from '../repositories/letter.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import { ProblemRepository } from '../repositories/problem.repository';
 import { LedgerService } from './ledger.service';
 import { ProblemTransitions } from './problem-transitions';
 import { UnitDirectory } from './unit-directory';
-import { letterProblem, readWeek, standing, WeekData } from './week-data';
+import { letterProblem, readStandings, readWeek, standing, WeekData } from './week-data';
 
 export interface WeekReport {
   week: IsoWeek;
@@ -77,9 +77,11 @@ export class LetterService {
     const { logger } = this.deps;
     const data = await this.gather(week);
     const due = data.units.filter((u) => this.isDue(u, data.problems.get(u.code) ?? []));
+    // Only the units written to: their standings are ranked among every unit, but read out for them alone.
+    const standings = await readStandings(this.deps.db, data, due.map((u) => u.code));
     const report: WeekReport = { week, letterDay: data.letterDay, letters: 0, assigned: 0, unaddressed: [] };
     for (let k = 0; k < due.length; k += UNITS_PER_TRANSACTION) {
-      const done = await this.issueLetters(data, due.slice(k, k + UNITS_PER_TRANSACTION));
+      const done = await this.issueLetters(data, standings, due.slice(k, k + UNITS_PER_TRANSACTION));
       report.letters += done.letters;
       report.assigned += done.assigned;
       report.unaddressed.push(...done.unaddressed);
@@ -104,7 +106,7 @@ export class LetterService {
       return { letterNo: issued.letter_no, issued: true, due, writtenTo, to: stored.to_addresses, assignments: [], message: { subject: stored.subject, html: stored.html, text: stored.text } };
     }
     const letterNo = this.number(week, (await letters.maxSeq(week)) + 1);
-    const composed = this.compose(data, unit, letterNo);
+    const composed = this.compose(data, await readStandings(this.deps.db, data, [unit.code]), unit, letterNo);
     return { letterNo, issued: false, due, writtenTo, to: this.addresses(unit), assignments: composed.assignments, message: renderMessage(this.deps.config.templates.letter, composed.view) };
   }
 
@@ -117,7 +119,7 @@ export class LetterService {
     return this.deps.config.letters.sendWhenNothingOpen || problems.some((p) => isLive(p.state));
   }
 
-  private async issueLetters(data: WeekData, units: LetterUnit[]): Promise<{ letters: number; assigned: number; unaddressed: string[] }> {
+  private async issueLetters(data: WeekData, standings: Map<string, StandingRow[]>, units: LetterUnit[]): Promise<{ letters: number; assigned: number; unaddressed: string[] }> {
     const { config } = this.deps;
     return inTransaction(this.deps.db, async (tx) => {
       const letters = new LetterRepository(tx);
@@ -134,7 +136,7 @@ export class LetterService {
           continue;
         }
         const letterNo = this.number(data.week, ++seq);
-        const composed = this.compose(data, unit, letterNo);
+        const composed = this.compose(data, standings, unit, letterNo);
         drafts.push({ unit, seq, letterNo, to, composed, message: renderMessage(config.templates.letter, composed.view) });
       }
       if (drafts.length === 0) return { letters: 0, assigned: 0, unaddressed };
@@ -207,7 +209,7 @@ export class LetterService {
     return new LetterRepository(this.deps.db).list(week, unitCode);
   }
 
-  private compose(data: WeekData, unit: LetterUnit, letterNo: string): ComposedLetter {
+  private compose(data: WeekData, standings: Map<string, StandingRow[]>, unit: LetterUnit, letterNo: string): ComposedLetter {
     return composeLetter({
       week: data.week,
       letterNo,
@@ -221,7 +223,7 @@ export class LetterService {
       // The unit's signed reply link for the week, when links are configured.
       reply: this.deps.replyLink?.(unit.code, data.week, data.letterDay),
       problems: (data.problems.get(unit.code) ?? []).map(letterProblem),
-      indicators: (data.standings.get(unit.code) ?? []).map(standing),
+      indicators: (standings.get(unit.code) ?? []).map(standing),
       calendar: this.calendar,
       deadlines: this.deps.config.problems.deadlines,
     });

@@ -15,7 +15,7 @@ import { ObservationRepository } from '../repositories/observation.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import type { LettersConfig } from './letter.service';
 import { UnitDirectory } from './unit-directory';
-import { letterProblem, readWeek, standing } from './week-data';
+import { letterProblem, readIndicatorOverview, readStandings, readWeek, standing } from './week-data';
 
 export type SummaryOutcome = 'written' | 'exists' | 'no recipients';
 
@@ -60,7 +60,7 @@ export class SummaryService {
     const { data, view } = await this.compose(week);
     const kinds = new Map(this.deps.config.units.map((u) => [u.code, u.kind]));
     const num = (v: string | null) => (v === null ? null : Number(v));
-    const standings: CockpitStanding[] = [...data.standings.values()].flat().map((s) => ({
+    const standings: CockpitStanding[] = [...(await readStandings(this.deps.db, data)).values()].flat().map((s) => ({
       unitCode: s.unit_code,
       unitName: s.unit_name,
       unitKind: kinds.get(s.unit_code) ?? 'department',
@@ -107,6 +107,7 @@ export class SummaryService {
     const problems = [...data.problems.values()].flat();
     const mondays = [4, 3, 2, 1].map((w) => addDays(mondayOf(week), -7 * w));
     const counts = await letters.weeklyCounts(mondays);
+    const city = config.units.find((u) => u.kind === 'city')?.name;
     const view = composeSummary({
       week,
       letterDay: data.letterDay,
@@ -115,8 +116,8 @@ export class SummaryService {
       bureau: config.bureau,
       problems: problems.map((p) => ({ ...letterProblem(p), owner: p.owner_name, ownerWritten: this.directory.receivesLetters({ code: p.owner_code, kind: p.owner_kind }) })),
       lettersIssued: await letters.count(week),
-      standings: [...data.standings.values()].flat().map((s) => ({ ...standing(s), unit: s.unit_name })),
-      city: config.units.find((u) => u.kind === 'city')?.name,
+      indicators: await readIndicatorOverview(db, data, city),
+      city,
       trend: counts.map((c) => ({ week: isoWeekOf(c.monday), opened: c.opened, closed: c.closed })),
       calendar: this.calendar,
       ladder: config.problems.escalation,

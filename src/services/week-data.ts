@@ -1,9 +1,12 @@
 import type { DubanConfig } from '../config/load-config';
+import { useAnalyticSettings } from '../db/analytic-settings';
 import type { Db } from '../db/database';
+import { inTransaction } from '../db/transactions';
 import { describeFact } from '../domain/anomaly-explanation';
 import { addDays, Day, dayIn } from '../domain/day';
 import type { IsoWeek } from '../domain/iso-week';
 import type { IndicatorStanding, LetterProblem } from '../domain/letter-content';
+import type { IndicatorOverview } from '../domain/summary-content';
 import { letterDay, reportingWindow } from '../domain/letter-schedule';
 import type { WorkingCalendar } from '../domain/working-calendar';
 import { groupBy } from '../domain/group-by';
@@ -17,13 +20,13 @@ export interface WeekData {
   dataDay: Day | null;
   units: LetterUnit[];
   problems: Map<string, WeekProblemRow[]>;
-  standings: Map<string, StandingRow[]>;
 }
 
 /**
  * Reads a week as its letters see it: the letter day (dated the day they go out: on the letter day, or later when
  * caught up, so deadlines never count from a day the unit did not have the letter), the week reported on, the latest
- * data day, the units, their problems and their standings. `unitCode` narrows it to one unit.
+ * data day, the units and their problems. `unitCode` narrows it to one unit. Standings are read apart
+ * (`readStandings`), for the units that need them.
  */
 export async function readWeek(
   db: Db,
@@ -40,11 +43,7 @@ export async function readWeek(
   const window = reportingWindow(calendar, week, weekday);
   const repo = new LetterRepository(db);
   const dataDay = await repo.latestDataDay(day);
-  const [units, problems, standings] = await Promise.all([
-    repo.units(unitCode),
-    repo.weekProblems(window.from, window.to, unitCode),
-    dataDay ? repo.standings(dataDay, addDays(dataDay, -7), unitCode) : Promise.resolve([]),
-  ]);
+  const [units, problems] = await Promise.all([repo.units(unitCode), repo.weekProblems(window.from, window.to, unitCode)]);
   return {
     week,
     letterDay: day,
@@ -52,8 +51,32 @@ export async function readWeek(
     dataDay,
     units,
     problems: groupBy(problems, (p) => p.owner_code),
-    standings: groupBy(standings, (s) => s.unit_code),
   };
+}
+
+/**
+ * The standings on the week's data day (each unit's value on each indicator, the week before and its rank among its
+ * kind) by unit: of the units named, or of every unit. A letter needs its own unit's; ranks are taken among all.
+ */
+export async function readStandings(db: Db, data: WeekData, unitCodes?: readonly string[]): Promise<Map<string, StandingRow[]>> {
+  const dataDay = data.dataDay;
+  if (!dataDay || unitCodes?.length === 0) return new Map();
+  // Ranks sort a day's every value: without JIT (seconds of compiling at national scale) and in memory.
+  const rows = await inTransaction(db, async (tx) => {
+    await useAnalyticSettings(tx);
+    return new LetterRepository(tx).standings(dataDay, addDays(dataDay, -7), unitCodes);
+  });
+  return groupBy(rows, (s) => s.unit_code);
+}
+
+/** Each indicator across the units on the week's data day (the director's summary), under the same settings. */
+export async function readIndicatorOverview(db: Db, data: WeekData, city: string | undefined): Promise<IndicatorOverview[]> {
+  const dataDay = data.dataDay;
+  if (!dataDay) return [];
+  return inTransaction(db, async (tx) => {
+    await useAnalyticSettings(tx);
+    return new LetterRepository(tx).indicatorOverview(dataDay, addDays(dataDay, -7), city ?? null);
+  });
 }
 
 export function letterProblem(p: WeekProblemRow): LetterProblem {

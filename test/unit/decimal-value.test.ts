@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { compareDecimal, parseDecimal, shiftDecimal } from '../../src/domain/decimal-value';
 
 describe('parseDecimal', () => {
@@ -69,5 +70,22 @@ describe('compareDecimal', () => {
     ['10', '9.99', 1],
   ])('%p against %p', (a, b, sign) => {
     expect(Math.sign(compareDecimal(a, b))).toBe(sign);
+  });
+
+  it('orders canonical decimals as exact arithmetic does', () => {
+    // Canonical as parseDecimal leaves them: no leading zeros, no trailing fractional zeros, no '-0'.
+    const decimal = fc
+      .tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 0, max: 6 }))
+      .map(([negative, digits, scale]) => {
+        const text = digits.toString().padStart(scale + 1, '0');
+        const plain = scale === 0 ? text : `${text.slice(0, -scale)}.${text.slice(-scale)}`.replace(/\.?0+$/, '');
+        return { text: negative && digits !== 0n ? `-${plain}` : plain, scaled: (negative ? -digits : digits) * 10n ** BigInt(6 - scale) };
+      });
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        expect(Math.sign(compareDecimal(a.text, b.text))).toBe(a.scaled === b.scaled ? 0 : a.scaled < b.scaled ? -1 : 1);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -52,12 +52,11 @@ const W48: SummaryInput = {
     problem({ id: 31, owner: '绩溪县', indicator: '按时办结率', state: 'open', firstSeen: '2026-11-20' }),
     problem({ id: 20, owner: '宣城市', indicator: '12345 按时办结率', state: 'open', firstSeen: '2026-10-30', ownerWritten: false }),
   ],
-  standings: [
-    { unit: '宣城市', indicator: '全程网办率', measure: '%', direction: 'higher', latest: '99.1', weekAgo: '99.3', alert: '99', rank: null, peers: 1 },
-    { unit: '宁国市', indicator: '全程网办率', measure: '%', direction: 'higher', latest: '98.5', weekAgo: '99.6', alert: '99', rank: 7, peers: 7 },
-    { unit: '郎溪县', indicator: '全程网办率', measure: '%', direction: 'higher', latest: '99.4', weekAgo: '99.2', alert: '99', rank: 2, peers: 7 },
-    { unit: '宣城市', indicator: '按时办结率', measure: '%', direction: 'higher', latest: '99.8', weekAgo: '99.8', alert: '100', rank: null, peers: 1 },
-    { unit: '郎溪县', indicator: '按时办结率', measure: '%', direction: 'higher', latest: '98.3', weekAgo: '98.5', alert: '100', rank: 7, peers: 7 },
+  // As LetterRepository.indicatorOverview counts them: 全程网办率 宣城市 99.1 (99.3 a week before), 宁国市 98.5,
+  // 郎溪县 99.4; 按时办结率 宣城市 99.8, 郎溪县 98.3.
+  indicators: [
+    { indicator: '全程网办率', measure: '%', direction: 'higher', alert: '99', fromCity: true, latest: 99.1, weekAgo: 99.3, reported: 2, breaching: 1, worst: [{ unit: '宁国市', latest: '98.5' }] },
+    { indicator: '按时办结率', measure: '%', direction: 'higher', alert: '100', fromCity: true, latest: 99.8, weekAgo: 99.8, reported: 1, breaching: 1, worst: [{ unit: '郎溪县', latest: '98.3' }] },
   ],
   trend: [
     { week: '2026-W44', opened: 7, closed: 2 },
@@ -85,7 +84,7 @@ describe("the director's summary (调度会材料)", () => {
       fc.property(fc.integer({ min: 0, max: 52 * 4 }), (n) => {
         const week = isoWeekOf(addDays('2024-01-01', 7 * n));
         const window = reportingWindow(calendar, week);
-        const label = composeSummary({ ...W48, week, window, letterDay: mondayOf(week), problems: [], standings: [], trend: [] }).weekLabel;
+        const label = composeSummary({ ...W48, week, window, letterDay: mondayOf(week), problems: [], indicators: [], trend: [] }).weekLabel;
         const covered: string[] = [];
         for (let d = window.from; d <= window.to; d = addDays(d, 1)) if (!covered.includes(isoWeekOf(d))) covered.push(isoWeekOf(d));
         // Whole weeks before the letter's own, named by their ISO numbers: the first and the last.
@@ -130,10 +129,9 @@ describe("the director's summary (调度会材料)", () => {
   it('says 未达预警值 in the indicator\'s direction: over it for one where lower is better', () => {
     const slow = composeSummary({
       ...W48,
-      standings: [
-        { unit: '宣城市', indicator: '平均办理时长', measure: '天', direction: 'lower', latest: '4.2', weekAgo: '3.9', alert: '3', rank: null, peers: 1 },
-        { unit: '宁国市', indicator: '平均办理时长', measure: '天', direction: 'lower', latest: '5', weekAgo: '4', alert: '3', rank: 7, peers: 7 },
-        { unit: '郎溪县', indicator: '平均办理时长', measure: '天', direction: 'lower', latest: '2.5', weekAgo: '2.6', alert: '3', rank: 1, peers: 7 },
+      // 宣城市 4.2 (3.9 a week before), 宁国市 5, 郎溪县 2.5; 预警值 3, lower is better.
+      indicators: [
+        { indicator: '平均办理时长', measure: '天', direction: 'lower', alert: '3', fromCity: true, latest: 4.2, weekAgo: 3.9, reported: 2, breaching: 1, worst: [{ unit: '宁国市', latest: '5' }] },
       ],
     });
     expect(slow.indicators[0]).toMatchObject({ value: '4.2 天', missesAlert: true, breaching: 1, reported: 2, worst: '宁国市 5 天', worse: true });
@@ -153,7 +151,7 @@ describe("the director's summary (调度会材料)", () => {
   });
 
   it('says in one line that there is nothing to report for a week before any data or problem', () => {
-    const empty = composeSummary({ ...W48, problems: [], standings: [], dataDay: null, lettersIssued: 0, trend: [] });
+    const empty = composeSummary({ ...W48, problems: [], indicators: [], dataDay: null, lettersIssued: 0, trend: [] });
     const m = renderMessage(config.templates.summary, empty);
     expect(m.text).toContain('2026年第47周（11月16日至11月22日）尚无监测数据，无在办问题，本期无督办事项。');
     expect(m.html).not.toContain('<th');
