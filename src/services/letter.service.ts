@@ -48,7 +48,7 @@ export interface LetterPreview {
 export type LettersConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone' | 'units'>;
 
 /** Letters are written this many units to a transaction: enough to be quick, few enough that a transaction stays short. */
-const UNITS_PER_TRANSACTION = 200;
+const UNITS_PER_TRANSACTION = 1000;
 
 /**
  * 周交办: one 交办函 per unit with something open, numbered, written to the outbox in the same transaction that moves
