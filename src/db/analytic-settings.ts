@@ -2,8 +2,8 @@ import { sql } from 'kysely';
 import type { Db } from './database';
 
 /**
- * Session settings for the few large statements of an evaluation or a reconciliation, for the rest of the caller's
- * transaction. JIT compilation cost 1–2 s per statement at 50,000 units without making them faster, and at the default
+ * Session settings for the few large statements of an evaluation, a reconciliation, the letters' standings and the
+ * summary's overview, for the rest of the caller's transaction. JIT compilation cost 1–2 s per statement at 50,000 units without making them faster, and at the default
  * work_mem the rank sort and the hash aggregates spill to disk (at 64 MB the rank sort of 1.65 million rows still did, when every
  * unit of 50,000 is ranked). `db` must be a transaction: SET LOCAL outside one is lost.
  */

@@ -213,16 +213,16 @@ export class CandidateRepository {
                    count(*) FILTER (WHERE o.day <> ${day}::date)::int AS n`;
     // Every series in one pass over the window's days; a few named series each by its own index probes (the keys
     // drive), which a join of the keys with the window's rows would not guarantee.
-    const kept = only && !Array.isArray(only) ? only : undefined;
+    const given = only && !Array.isArray(only) ? only : undefined;
     const offsets: number[] = [];
-    if (kept) kept.values.reduce((at, v) => (offsets.push(at), at + v.length), 1);
-    const perSeries = kept
+    if (given) given.values.reduce((at, v) => (offsets.push(at), at + v.length), 1);
+    const perSeries = given
       ? sql`SELECT k.indicator_id, k.unit_id, o.value, v.vals, v.n
-            FROM unnest(${kept.keys.map((k) => k.indicator_id)}::int[], ${kept.keys.map((k) => k.unit_id)}::int[],
-                        ${offsets}::int[], ${kept.values.map((v) => v.length)}::int[]) AS k(indicator_id, unit_id, first, count)
+            FROM unnest(${given.keys.map((k) => k.indicator_id)}::int[], ${given.keys.map((k) => k.unit_id)}::int[],
+                        ${offsets}::int[], ${given.values.map((v) => v.length)}::int[]) AS k(indicator_id, unit_id, first, count)
             LEFT JOIN observations o ON o.day = ${day}::date AND o.indicator_id = k.indicator_id AND o.unit_id = k.unit_id
             CROSS JOIN LATERAL (SELECT array_agg(x ORDER BY x) AS vals, count(*)::int AS n
-                                FROM unnest((${kept.values.flat()}::float8[])[k.first : k.first + k.count - 1]) x) v`
+                                FROM unnest((${given.values.flat()}::float8[])[k.first : k.first + k.count - 1]) x) v`
       : Array.isArray(only)
       ? sql`SELECT k.indicator_id, k.unit_id, g.value, g.vals, g.n
             FROM unnest(${only.map((k) => k.indicator_id)}::int[], ${only.map((k) => k.unit_id)}::int[]) AS k(indicator_id, unit_id)
@@ -286,7 +286,7 @@ export class CandidateRepository {
    * of unit id and float8), chunk by chunk: `visit` gets each chunk's packs of those days. A window of half a million
    * series travels in a few hundred rows, and the process holds one indicator's at a time.
    */
-  async forEachChunk(indicatorId: number, days: readonly string[], visit: (packs: Array<{ day: string; packed: Buffer }>) => void): Promise<void> {
+  async forEachChunk(indicatorId: number, days: readonly string[], visit: (chunk: number, packs: Array<{ day: string; packed: Buffer }>) => void): Promise<void> {
     const r = await sql<{ day: string; chunk: number; packed: Buffer }>`
       SELECT to_char(day, 'YYYY-MM-DD') AS day, chunk, packed FROM observation_packs
       WHERE indicator_id = ${indicatorId} AND day = ANY(${days}::date[])
@@ -295,7 +295,7 @@ export class CandidateRepository {
       const chunk = r.rows[k]!.chunk;
       const packs = [];
       for (; k < r.rows.length && r.rows[k]!.chunk === chunk; k++) packs.push(r.rows[k]!);
-      visit(packs);
+      visit(chunk, packs);
     }
   }
 

@@ -155,10 +155,10 @@ export class EvaluationService {
     const suspects: WindowValues = { keys: [], values: [] };
     let judged = 0;
     for (const indicator of await repo.indicatorsInScope(rule)) {
-      await repo.forEachChunk(indicator.id, [...window, day], (packs) => {
+      await repo.forEachChunk(indicator.id, [...window, day], (chunk, packs) => {
         counts.fill(0);
         dayValues.fill(NaN);
-        const base = packs[0]!.packed.readInt32BE(0) - (packs[0]!.packed.readInt32BE(0) % CHUNK_UNITS);
+        const base = chunk * CHUNK_UNITS;
         for (const { day: d, packed } of packs) {
           const isDay = d === day;
           for (let at = 0; at < packed.length; at += 12) {

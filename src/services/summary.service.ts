@@ -15,7 +15,7 @@ import { ObservationRepository } from '../repositories/observation.repository';
 import { OutboxRepository } from '../repositories/outbox.repository';
 import type { LettersConfig } from './letter.service';
 import { UnitDirectory } from './unit-directory';
-import { letterProblem, readIndicatorOverview, readStandings, readWeek, standing } from './week-data';
+import { letterProblem, readIndicatorOverview, readStandings, readWeek } from './week-data';
 
 export type SummaryOutcome = 'written' | 'exists' | 'no recipients';
 

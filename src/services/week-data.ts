@@ -61,21 +61,22 @@ export async function readWeek(
 export async function readStandings(db: Db, data: WeekData, unitCodes?: readonly string[]): Promise<Map<string, StandingRow[]>> {
   const dataDay = data.dataDay;
   if (!dataDay || unitCodes?.length === 0) return new Map();
-  // Ranks sort a day's every value: without JIT (seconds of compiling at national scale) and in memory.
-  const rows = await inTransaction(db, async (tx) => {
-    await useAnalyticSettings(tx);
-    return new LetterRepository(tx).standings(dataDay, addDays(dataDay, -7), unitCodes);
-  });
+  const rows = await analytic(db, (repo) => repo.standings(dataDay, addDays(dataDay, -7), unitCodes));
   return groupBy(rows, (s) => s.unit_code);
 }
 
-/** Each indicator across the units on the week's data day (the director's summary), under the same settings. */
+/** Each indicator across the units on the week's data day (the director's summary). */
 export async function readIndicatorOverview(db: Db, data: WeekData, city: string | undefined): Promise<IndicatorOverview[]> {
   const dataDay = data.dataDay;
   if (!dataDay) return [];
+  return analytic(db, (repo) => repo.indicatorOverview(dataDay, addDays(dataDay, -7), city ?? null));
+}
+
+/** Both read a day's every value (ranked, or counted): without JIT (seconds of compiling at national scale), in memory. */
+function analytic<T>(db: Db, read: (repo: LetterRepository) => Promise<T>): Promise<T> {
   return inTransaction(db, async (tx) => {
     await useAnalyticSettings(tx);
-    return new LetterRepository(tx).indicatorOverview(dataDay, addDays(dataDay, -7), city ?? null);
+    return read(new LetterRepository(tx));
   });
 }
 
