@@ -45,6 +45,8 @@
  *               its own, in a process of its own (bench/raw-send-child.ts, bench/mail-sink.ts)
  * and their ratios, raw ÷ duban (1 would be duban at the limit).
  *
+ * The process runs under duban's heap policy (src/heap-policy.ts), as the CLI and the daemon do.
+ *
  * Output: per run, a table of the steps per day, one of the raw limits, one of the counts; then per day the min /
  * median / max over the runs of the total and of evaluate, the peak RSS of this process (duban's work only: the
  * sink, the raw sides and the CSV writer are other processes), the machine, whether the last day cost no more than the
@@ -76,6 +78,7 @@ import type { RawSendResult } from './raw-send-child';
 import { levelOf, MISSING_RATE, spreadOf } from './series-source';
 import { migrations } from '../migrations';
 import { AppContext } from '../src/app-context';
+import { applyHeapPolicy } from '../src/heap-policy';
 import { loadEnv } from '../src/config/env';
 import { DubanConfig, loadConfig } from '../src/config/load-config';
 import { sourceSchema } from '../src/config/schema';
@@ -538,6 +541,7 @@ function printSummary(runs: DayResult[][], ctx: RunContext, shape: Shape, pgVers
 }
 
 async function main(): Promise<void> {
+  applyHeapPolicy();
   if (!isDay(START)) throw new Error(`BENCH_START must be a day (YYYY-MM-DD), got ${START}`);
   for (const [k, v] of Object.entries({ BENCH_UNITS: UNITS, BENCH_DAYS: DAYS, BENCH_RUNS: RUNS })) if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer`);
   const base = loadConfig();

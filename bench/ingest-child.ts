@@ -9,6 +9,7 @@ import { parseDay } from '../src/domain/day';
 import { CsvSource } from '../src/ingest/csv-source';
 import { createLogger } from '../src/logger';
 import { IngestService } from '../src/services/ingest.service';
+import { applyHeapPolicy } from '../src/heap-policy';
 
 export interface ChildResult {
   elapsedSeconds: number;
@@ -26,6 +27,7 @@ export interface ChildResult {
 }
 
 async function main(): Promise<void> {
+  applyHeapPolicy();
   const [url, file, dayText, nowIso] = process.argv.slice(2);
   if (!url || !file || !dayText || !nowIso) throw new Error('usage: ingest-child <databaseUrl> <csvFile> <day> <nowIso>');
   const day = parseDay(dayText);

@@ -26,6 +26,7 @@ import { EvaluationService } from '../src/services/evaluation.service';
 import { ProblemService } from '../src/services/problem.service';
 import { RulesService } from '../src/services/rules.service';
 import { syncCatalogue } from '../src/services/catalogue-sync.service';
+import { applyHeapPolicy } from '../src/heap-policy';
 
 const UNITS = Number(process.env.BENCH_UNITS ?? 5000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -37,6 +38,7 @@ const TARGET = 0.7;
 const silent = pino({ level: 'silent' });
 
 async function main(): Promise<void> {
+  applyHeapPolicy();
   const config = { ...loadConfig(), letters: { ...loadConfig().letters, summaryRecipients: ['director@bench.example'] } };
   const sink = await startSink();
   await warmUp(sink.url, config.delivery.from, POOL);

@@ -9,6 +9,7 @@ import { lettersCommand } from './letters.command';
 import { inChinese } from './chinese-commander';
 import { databaseHint } from './database-hint';
 import { DEFAULT_DATABASE_URL } from '../config/env';
+import { applyHeapPolicy } from '../heap-policy';
 import { migrateCommand } from './migrate.command';
 import { UsageError } from '../domain/names';
 import { outboxCommand } from './outbox.command';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  applyHeapPolicy();
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {

@@ -47,8 +47,12 @@ export interface LetterPreview {
 
 export type LettersConfig = Pick<DubanConfig, 'calendar' | 'problems' | 'letters' | 'bureau' | 'templates' | 'delivery' | 'timezone' | 'units'>;
 
-/** Letters are written this many units to a transaction: enough to be quick, few enough that a transaction stays short. */
-const UNITS_PER_TRANSACTION = 1000;
+/**
+ * Letters are written 1,000 units to a transaction (enough to be quick, few enough that a transaction stays short),
+ * composed and rendered 100 at a time within it and queued before the next are rendered: their rendered text is most of
+ * what writing them holds in memory.
+ */
+const BATCHES = { unitsPerTransaction: 1000, renderedAtOnce: 100 };
 
 /**
  * 周交办: one 交办函 per unit with something open, numbered, written to the outbox in the same transaction that moves
@@ -67,6 +71,8 @@ export class LetterService {
       now?: () => Date;
       /** A unit's signed reply link for a period (src/services/access.service.ts); absent, letters carry none. */
       replyLink?: ReplyLinkMaker;
+      /** Smaller batches, for tests that cross their boundaries with a few units. */
+      batches?: typeof BATCHES;
     },
   ) {
     this.calendar = new WorkingCalendar(deps.config.calendar);
@@ -80,8 +86,9 @@ export class LetterService {
     // Only the units written to: their standings are ranked among every unit, but read out for them alone.
     const standings = await readStandings(this.deps.db, data, due.map((u) => u.code));
     const report: WeekReport = { week, letterDay: data.letterDay, letters: 0, assigned: 0, unaddressed: [] };
-    for (let k = 0; k < due.length; k += UNITS_PER_TRANSACTION) {
-      const done = await this.issueLetters(data, standings, due.slice(k, k + UNITS_PER_TRANSACTION));
+    const { unitsPerTransaction } = this.deps.batches ?? BATCHES;
+    for (let k = 0; k < due.length; k += unitsPerTransaction) {
+      const done = await this.issueLetters(data, standings, due.slice(k, k + unitsPerTransaction));
       report.letters += done.letters;
       report.assigned += done.assigned;
       report.unaddressed.push(...done.unaddressed);
@@ -127,7 +134,7 @@ export class LetterService {
       const issued = await letters.issuedUnitIds(data.week);
       let seq = await letters.maxSeq(data.week);
       const unaddressed: string[] = [];
-      const drafts = [];
+      const numbered: Array<{ unit: LetterUnit; seq: number; letterNo: string; to: string[] }> = [];
       for (const unit of units) {
         if (issued.has(unit.id)) continue;
         const to = this.addresses(unit);
@@ -135,41 +142,51 @@ export class LetterService {
           unaddressed.push(unit.code);
           continue;
         }
-        const letterNo = this.number(data.week, ++seq);
-        const composed = this.compose(data, standings, unit, letterNo);
-        drafts.push({ unit, seq, letterNo, to, composed, message: renderMessage(config.templates.letter, composed.view) });
+        numbered.push({ unit, seq: ++seq, letterNo: this.number(data.week, seq), to });
       }
-      if (drafts.length === 0) return { letters: 0, assigned: 0, unaddressed };
+      if (numbered.length === 0) return { letters: 0, assigned: 0, unaddressed };
 
+      // Composed, rendered and queued a few at a time (BATCHES): once queued, only a letter's outbox id and problem ids
+      // are kept.
+      const { renderedAtOnce } = this.deps.batches ?? BATCHES;
       const messageIdOf = (code: string) => `<letter-${data.week}-${code}@${config.delivery.messageIdDomain}>`;
-      const queued = await new OutboxRepository(tx).insert(
-        drafts.map((d) => ({
-          kind: 'letter' as const,
-          recipient_key: d.unit.code,
-          period: data.week,
-          message_id: messageIdOf(d.unit.code),
-          to_addresses: d.to,
-          cc_addresses: this.directory.copyAddresses(d.unit.code).filter((a) => !d.to.includes(a)),
-          ...d.message,
-        })),
-      );
-      const outboxIdOf = new Map(queued.map((q) => [q.recipient_key, q.id]));
-      const stored = await letters.insert(
-        drafts.map((d) => {
+      const outbox = new OutboxRepository(tx);
+      const drafts: Array<(typeof numbered)[number] & { outboxId: number; problemIds: number[]; assignedIds: number[] }> = [];
+      for (let k = 0; k < numbered.length; k += renderedAtOnce) {
+        const rendered = numbered.slice(k, k + renderedAtOnce).map((d) => {
+          const composed = this.compose(data, standings, d.unit, d.letterNo);
+          return { ...d, problemIds: composed.problemIds, assignedIds: composed.assignments.map((a) => a.problemId), message: renderMessage(config.templates.letter, composed.view) };
+        });
+        const queued = await outbox.insert(
+          rendered.map((d) => ({
+            kind: 'letter' as const,
+            recipient_key: d.unit.code,
+            period: data.week,
+            message_id: messageIdOf(d.unit.code),
+            to_addresses: d.to,
+            cc_addresses: this.directory.copyAddresses(d.unit.code).filter((a) => !d.to.includes(a)),
+            ...d.message,
+          })),
+        );
+        const outboxIdOf = new Map(queued.map((q) => [q.recipient_key, q.id]));
+        for (const { message: _message, ...d } of rendered) {
           const outboxId = outboxIdOf.get(d.unit.code);
           // The unique letter per unit and week makes this unreachable unless the outbox was edited by hand.
           if (outboxId === undefined) throw new Error(`${data.week} 发给 ${d.unit.code} 的交办函已在发件箱中，但没有对应的函件记录`);
-          return {
-            week: data.week,
-            unit_id: d.unit.id,
-            seq: d.seq,
-            letter_no: d.letterNo,
-            letter_day: data.letterDay,
-            outbox_id: outboxId,
-            problem_ids: d.composed.problemIds,
-            assigned_ids: d.composed.assignments.map((a) => a.problemId),
-          };
-        }),
+          drafts.push({ ...d, outboxId });
+        }
+      }
+      const stored = await letters.insert(
+        drafts.map((d) => ({
+          week: data.week,
+          unit_id: d.unit.id,
+          seq: d.seq,
+          letter_no: d.letterNo,
+          letter_day: data.letterDay,
+          outbox_id: d.outboxId,
+          problem_ids: d.problemIds,
+          assigned_ids: d.assignedIds,
+        })),
       );
       const letterIdOf = new Map(stored.map((s) => [s.unit_id, s.id]));
       const letterEvents: Array<LetterEvent & { actor: string; unitId: number }> = drafts.map((d) => ({
@@ -181,13 +198,13 @@ export class LetterService {
           week: data.week,
           day: data.letterDay,
           messageId: messageIdOf(d.unit.code),
-          problems: d.composed.problemIds,
-          assigns: d.composed.assignments.map((a) => a.problemId),
+          problems: d.problemIds,
+          assigns: d.assignedIds,
         },
       }));
       await new LedgerService(tx).append(letterEvents, tx);
       // The listed 待交办 problems, as they stand now: one assigned by hand meanwhile is left as it is.
-      const letterOf = new Map(drafts.flatMap((d) => d.composed.assignments.map((a) => [a.problemId, { id: letterIdOf.get(d.unit.id)!, no: d.letterNo }] as const)));
+      const letterOf = new Map(drafts.flatMap((d) => d.assignedIds.map((id) => [id, { id: letterIdOf.get(d.unit.id)!, no: d.letterNo }] as const)));
       const transitions = new ProblemTransitions(tx, config);
       const open = await new ProblemRepository(tx).lockOpen([...letterOf.keys()]);
       const assigned = await transitions.apply(

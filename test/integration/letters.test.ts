@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
 import { AppContext } from '../../src/app-context';
 import type { DubanConfig } from '../../src/config/load-config';
 import { createMailTransport, MailTransport } from '../../src/delivery/mail-transport';
@@ -206,7 +207,11 @@ describe('weekly letters (周交办)', () => {
 
   it('keeps one letter per unit and week with unique numbers when two runs write the same week at once', async () => {
     const config = { ...app.config, letters: { ...app.config.letters, sendWhenNothingOpen: true } };
-    const [a, b] = await Promise.all([letterService(config).issueWeek('2026-W49'), letterService(config).issueWeek('2026-W49')]);
+    // Both write in batches smaller than the week (transactions of 3 or 2 units, letters rendered 2 or 1 at a time), so
+    // that whichever takes the week's lock first crosses their boundaries.
+    const batched = (unitsPerTransaction: number, renderedAtOnce: number) =>
+      new LetterService({ db: f.db.db, config, logger: silentLogger, now: () => MONDAY, batches: { unitsPerTransaction, renderedAtOnce } });
+    const [a, b] = await Promise.all([batched(3, 2).issueWeek('2026-W49'), batched(2, 1).issueWeek('2026-W49')]);
     const letters = await f.db.db.selectFrom('letters').select(['unit_id', 'seq']).where('week', '=', '2026-W49').execute();
     // Every unit has an address in the shipped catalogue, and with sendWhenNothingOpen every one written to gets a
     // letter: not the city as a whole, nor the bureau itself.
@@ -219,6 +224,20 @@ describe('weekly letters (周交办)', () => {
     expect(codes.map((c) => c.code)).not.toEqual(expect.arrayContaining(['data_bureau']));
     expect(new Set(letters.map((l) => l.unit_id)).size).toBe(letters.length);
     expect(letters.map((l) => l.seq).sort((x, y) => x - y)).toEqual(letters.map((_, k) => k + 1));
+    // Each letter is tied to its own unit's message, and the ledger names that message.
+    const tied = await f.db.db
+      .selectFrom('letters as l')
+      .innerJoin('units as u', 'u.id', 'l.unit_id')
+      .innerJoin('outbox as o', 'o.id', 'l.outbox_id')
+      .select(['u.code', 'o.recipient_key', 'o.message_id', 'o.subject', 'l.letter_no'])
+      .where('l.week', '=', '2026-W49')
+      .execute();
+    const issued = await f.db.db.selectFrom('ledger_events').select('payload').where('type', '=', 'letter_issued').where(sql<boolean>`payload->>'week' = '2026-W49'`).execute();
+    for (const t of tied) {
+      expect(t).toMatchObject({ recipient_key: t.code, message_id: `<letter-2026-W49-${t.code}@duban>` });
+      expect(t.subject).toContain(t.letter_no);
+      expect(issued.filter((e) => (e.payload as { messageId: string }).messageId === t.message_id).map((e) => (e.payload as { letterNo: string }).letterNo)).toEqual([t.letter_no]);
+    }
     // Nothing was 待交办 any more: the letters assign nothing.
     expect(a.assigned + b.assigned).toBe(0);
   });
