@@ -83,6 +83,7 @@ import { loadEnv } from '../src/config/env';
 import { DubanConfig, loadConfig } from '../src/config/load-config';
 import { sourceSchema } from '../src/config/schema';
 import { createDatabase } from '../src/db/database';
+import { makeHistoryMonths } from '../src/db/history-months';
 import { setupRoles } from '../src/db/roles';
 import { addDays, Day, isDay, weekday } from '../src/domain/day';
 import { weekDueOn } from '../src/domain/letter-schedule';
@@ -210,6 +211,8 @@ async function build(config: DubanConfig, shape: Shape, first: Day): Promise<voi
     await db.transaction().execute(async (tx) => {
       await sql`SELECT setseed(0.2026)`.execute(tx);
       for (let d = addDays(first, -HISTORY_DAYS); d < first; d = addDays(d, 1)) {
+        // Its month's partition first, as each day's ingest would have made it.
+        await makeHistoryMonths(tx, d);
         await sql`
           INSERT INTO observations (day, indicator_id, unit_id, value, first_run_id, run_id)
           SELECT ${d}::date, i.id, u.id,

@@ -15,6 +15,7 @@ import * as indicatorVersions from './20261130T100000000Z-indicator-versions';
 import * as apiAccess from './20261130T110000000Z-api-access';
 import * as reconcileStatistics from './20261130T120000000Z-reconcile-statistics';
 import * as observationPacks from './20261130T130000000Z-observation-packs';
+import * as observationMonths from './20261130T140000000Z-observation-months';
 
 /** Listed explicitly (not read from the folder) so the same list works from ts-jest sources and compiled dist. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '20261130T110000000Z-api-access': apiAccess,
   '20261130T120000000Z-reconcile-statistics': reconcileStatistics,
   '20261130T130000000Z-observation-packs': observationPacks,
+  '20261130T140000000Z-observation-months': observationMonths,
 };

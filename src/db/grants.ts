@@ -41,16 +41,20 @@ export type GrantedTable = keyof typeof APP_TABLE_PRIVILEGES;
 
 /**
  * Functions of the owner's, run with its rights, that the app role may call; their migrations revoke them from PUBLIC.
- * `duban_refresh_statistics`: ANALYZE of the tables written in bulk each day, which PostgreSQL 15 allows only a
- * table's owner (src/db/table-statistics.ts).
+ * `duban_refresh_statistics`, `duban_refresh_day_statistics`: ANALYZE of the tables written in bulk each day, and of a
+ * day's month of the history, which PostgreSQL 15 allows only a table's owner (src/db/table-statistics.ts).
+ * `duban_observation_months`: the history's monthly partitions made ahead of their values (src/db/history-months.ts).
  */
-export const APP_FUNCTIONS = ['duban_refresh_statistics(text, text[])'] as const;
+export const APP_FUNCTIONS = ['duban_refresh_statistics(text, text[])', 'duban_refresh_day_statistics(date)', 'duban_observation_months(date, date)'] as const;
 
-/** The tables of the schema, as the catalogue lists them. */
+/**
+ * The tables of the schema, as the catalogue lists them. A partition (a month of `observations`) is not one of them: it
+ * is read and written only through its table, whose privileges are the ones checked.
+ */
 export async function schemaTables(db: Db): Promise<string[]> {
   const r = await sql<{ name: string }>`
     SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1`.execute(db);
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`.execute(db);
   return r.rows.map((t) => t.name);
 }
 

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { Db } from './database';
+import type { Day } from '../domain/day';
 
 /**
  * The tables duban writes in bulk every day, and the columns whose distribution a day's writes move, which the next
  * statements filter and join on: the new day (past the end of every histogram until analyzed), how many anomalies
  * stand, are superseded or wait for a problem, how many problems are live and when they fall due. `observations` is
- * analyzed whole: its cost is reading the sample, whatever the columns. Autovacuum analyzes every column, later
+ * analyzed whole here (every month of it: `refreshDayStatistics` below is what the ingest uses). Autovacuum analyzes every column, later
  * (its thresholds lowered by the same migration).
  */
 export const DAILY_STATISTICS = {
@@ -37,4 +38,15 @@ export async function refreshStatistics(db: Db, tables: readonly DailyTable[]): 
     if (r.rows[0]!.analyzed) analyzed.push(table);
   }
   return analyzed;
+}
+
+/**
+ * After a day's values are written: the statistics of the day's month of the history (its partition), and of the whole
+ * history when a week old, through the owner's `duban_refresh_day_statistics` (migration
+ * 20261130T140000000Z-observation-months). ANALYZE of the whole partitioned table would analyze every month each
+ * day, a cost growing by a month a month. Returns false when the partition was busy (passed over, as above).
+ */
+export async function refreshDayStatistics(db: Db, day: Day): Promise<boolean> {
+  const r = await sql<{ analyzed: boolean }>`SELECT duban_refresh_day_statistics(${day}::date) AS analyzed`.execute(db);
+  return r.rows[0]!.analyzed;
 }

@@ -4,7 +4,8 @@ import type pg from 'pg';
 import type { DubanConfig } from '../config/load-config';
 import type { Db } from '../db/database';
 import { inClientTransaction } from '../db/client-session';
-import { refreshStatistics } from '../db/table-statistics';
+import { makeHistoryMonths } from '../db/history-months';
+import { refreshDayStatistics } from '../db/table-statistics';
 import { addDays, Day, dayIn } from '../domain/day';
 import { Catalogue } from '../ingest/catalogue';
 import { crashPoint } from '../crash-points';
@@ -58,21 +59,36 @@ export class IngestService {
     const catalogue = await this.loadCatalogue(day);
     const results: SourceRunResult[] = [];
     const logger = opts.logger ?? this.deps.logger;
+    await this.makeMonths(day, logger);
     for (const source of sources) results.push(await this.ingestSource(day, source, catalogue, opts.trigger, logger));
     if (results.some((r) => r.accepted + r.revised > 0)) await this.refreshStatistics(day, logger);
     return results;
   }
 
   /**
-   * After the day's values are written: the planner's statistics of `observations` brought up to them, so that the
-   * evaluation that follows is not planned on a table where the day does not exist yet (src/db/table-statistics.ts).
-   * The values are committed; a refresh that fails is logged and left to autovacuum.
+   * Before the day's values are written: the month's partition of the history, and the next month's, made if missing
+   * (src/db/history-months.ts). Without them the values still land, in the default partition; so a failure here is
+   * logged, never the ingest's.
+   */
+  private async makeMonths(day: Day, logger: Logger): Promise<void> {
+    try {
+      const made = await makeHistoryMonths(this.deps.db, day);
+      if (made > 0) logger.info({ day, made }, 'monthly partitions of the history made');
+    } catch (err) {
+      logger.warn({ day, err }, 'monthly partitions of the history not made: the values go to the default partition');
+    }
+  }
+
+  /**
+   * After the day's values are written: the planner's statistics of the day's month of `observations` brought up to
+   * them, so that the evaluation that follows is not planned on a table where the day does not exist yet
+   * (src/db/table-statistics.ts). The values are committed; a refresh that fails is logged and left to autovacuum.
    */
   private async refreshStatistics(day: Day, logger: Logger): Promise<void> {
     const started = Date.now();
     try {
-      const analyzed = await refreshStatistics(this.deps.db, ['observations']);
-      if (analyzed.length === 0) logger.warn({ day }, 'statistics of observations not refreshed: the table was busy; autovacuum will');
+      const analyzed = await refreshDayStatistics(this.deps.db, day);
+      if (!analyzed) logger.warn({ day }, 'statistics of observations not refreshed: the table was busy; autovacuum will');
       else logger.debug({ day, ms: Date.now() - started }, 'statistics of observations refreshed');
     } catch (err) {
       logger.warn({ day, err }, 'statistics of observations not refreshed');
