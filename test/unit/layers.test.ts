@@ -8,7 +8,7 @@ import path from 'node:path';
  */
 const LAYERS: Array<[layer: string, paths: string[]]> = [
   ['domain', ['src/domain']],
-  ['base', ['src/project-root.ts', 'src/logger.ts', 'src/crash-points.ts']],
+  ['base', ['src/project-root.ts', 'src/logger.ts', 'src/crash-points.ts', 'src/heap-policy.ts']],
   ['config', ['src/config', 'migrations']],
   ['db', ['src/db']],
   ['adapters', ['src/ingest', 'src/export', 'src/repositories']],
