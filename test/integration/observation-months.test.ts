@@ -52,6 +52,11 @@ describe('the history by month', () => {
     expect(await homes('2027-04-01')).toEqual(['observations_2027_04']);
     // Asked again, nothing more is made.
     expect(await makeHistoryMonths(f.db.db, '2027-03-20')).toBe(0);
+    // The app role (this test's) reaches a month only through observations: none of its own privileges on it.
+    const direct = await sql<{ select: boolean; insert: boolean }>`
+      SELECT has_table_privilege('observations_2027_03', 'SELECT') AS select, has_table_privilege('observations_2027_03', 'INSERT') AS insert`.execute(f.db.db);
+    expect(direct.rows[0]).toEqual({ select: false, insert: false });
+    await expect(sql`SELECT count(*) FROM observations_2027_03`.execute(f.db.db)).rejects.toThrow(/permission denied/);
   });
 
   it('leaves a month already begun in the default partition there, whole and readable, and still makes the next', async () => {
