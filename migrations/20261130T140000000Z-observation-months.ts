@@ -25,8 +25,9 @@ import { Kysely, sql } from 'kysely';
  * `audit verify` checks again. A month can be moved elsewhere by a DBA (DETACH PARTITION, dump, keep) only knowing
  * that the ledger's check of those runs then fails (docs/operations.md).
  *
- * The existing history is copied in key order; the migration holds the table for that time (a few minutes for tens of
- * millions of values).
+ * The existing history is copied in key order, and the migration holds the table for that time, which grows with the
+ * history (31 s for 19.25 million values, 35 days of 50,000 units × 11, on 2 cores): upgrade a large one in a
+ * maintenance window.
  *
  * Frozen once landed: change the schema with a new migration, never by editing this one.
  */
